@@ -1,0 +1,124 @@
+"""Building blocks shared by the five kinds: the model base classes and object rules.
+
+The models are the one source of truth for the CRDs, so every check that needs only
+the object is declared here once and enforced twice: the API server runs it as CEL
+(`x-kubernetes-validations`), and pydantic runs the same `Rule` in Python, so the CLI
+and the operator reject a bad object with the same message before it reaches the
+API server. Field names are AWS Batch's camelCase JSON names, used as the Python
+attribute names as well: one spelling everywhere (CEL, kubectl, Python) and
+`model_dump()` can never emit a name the API server would prune.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+GROUP = "kubatch.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+CATEGORY = "kubatch"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One object-level check: a CEL rule for the API server and its Python twin.
+
+    `check` receives the validated model and returns True when the object is valid.
+    Transition rules (those comparing with `oldSelf`) have no Python twin: a single
+    object cannot tell what it was before, so `check` is None for them.
+    """
+
+    cel: str
+    message: str
+    check: Callable[[Any], bool] | None = None
+
+    def as_schema(self) -> dict[str, str]:
+        return {"rule": self.cel, "message": self.message}
+
+
+def _add_rules(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    rules: tuple[Rule, ...] = getattr(model, "rules", ())
+    if rules:
+        schema["x-kubernetes-validations"] = [rule.as_schema() for rule in rules]
+
+
+class KubeModel(BaseModel):
+    """A part of a spec: unknown fields are errors, as with `kubectl apply`'s strict validation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_add_rules)
+
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> KubeModel:
+        for rule in self.rules:
+            if rule.check is not None and not rule.check(self):
+                raise ValueError(rule.message)
+        return self
+
+
+class StatusModel(KubeModel):
+    """The root of a status: keeps unknown keys, where the operator keeps its bookkeeping."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ObjectMeta(BaseModel):
+    """The part of Kubernetes object metadata kubatch reads; other keys are kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    namespace: str | None = None
+    uid: str | None = None
+    generation: int | None = None
+    resourceVersion: str | None = None
+    creationTimestamp: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    """A column of `kubectl get`."""
+
+    name: str
+    jsonPath: str
+    type: Literal["string", "integer", "number", "boolean", "date"] = "string"
+    description: str = ""
+
+    def as_crd(self) -> dict[str, str]:
+        column = {"name": self.name, "type": self.type, "jsonPath": self.jsonPath}
+        if self.description:
+            column["description"] = self.description
+        return column
+
+
+AGE = PrinterColumn("Age", ".metadata.creationTimestamp", "date")
+
+
+@dataclass(frozen=True)
+class CrdNames:
+    """How a kind is registered: its plural, short names, scope and `kubectl get` columns."""
+
+    plural: str
+    singular: str
+    shortNames: tuple[str, ...]
+    scope: Literal["Cluster", "Namespaced"]
+    columns: tuple[PrinterColumn, ...]
+    selectableFields: tuple[str, ...] = ()
+
+
+class Resource(BaseModel):
+    """A whole kubatch object as the API server returns it (`Kind.model_validate(body)`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crd: ClassVar[CrdNames]
+
+    apiVersion: Literal["kubatch.io/v1alpha1"] = API_VERSION
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)

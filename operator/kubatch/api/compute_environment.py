@@ -1,0 +1,194 @@
+"""ComputeEnvironment: a pool of nodes jobs may use, with a vCPU quota (CreateComputeEnvironment).
+
+kubatch does not provision instances: a compute environment selects existing nodes
+(by default those labelled `kubatch.io/capacity-type` for its `computeResources.type`)
+and caps the vCPUs its jobs hold at `maxvCpus`. AWS's networking and IAM fields
+(subnets, security groups, roles, launch templates) have no meaning here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
+from kubatch.api.common import LabelMap, ResourceStatus, State, Toleration
+
+ComputeType = Literal["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"]
+AllocationStrategy = Literal[
+    "BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"
+]
+FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
+
+VCpus = Annotated[int, Field(ge=0)]
+
+
+def _not_on_fargate(res: ComputeResources) -> bool:
+    ec2_only = (res.instanceTypes, res.allocationStrategy, res.bidPercentage, res.minvCpus, res.desiredvCpus)
+    return res.type not in FARGATE_TYPES or all(value is None for value in ec2_only)
+
+
+def _spot_only(res: ComputeResources) -> bool:
+    spot_strategy = res.allocationStrategy is not None and res.allocationStrategy.startswith("SPOT_")
+    return res.type == "SPOT" or (res.bidPercentage is None and not spot_strategy)
+
+
+class ComputeResources(KubeModel):
+    """The nodes of the environment and its vCPU limits."""
+
+    rules = (
+        Rule(
+            "!has(self.minvCpus) || self.minvCpus <= self.maxvCpus",
+            "computeResources.minvCpus must not exceed computeResources.maxvCpus",
+            lambda r: r.minvCpus is None or r.minvCpus <= r.maxvCpus,
+        ),
+        Rule(
+            "!has(self.desiredvCpus) || self.desiredvCpus <= self.maxvCpus",
+            "computeResources.desiredvCpus must not exceed computeResources.maxvCpus",
+            lambda r: r.desiredvCpus is None or r.desiredvCpus <= r.maxvCpus,
+        ),
+        Rule(
+            "!has(self.minvCpus) || !has(self.desiredvCpus) || self.minvCpus <= self.desiredvCpus",
+            "computeResources.desiredvCpus must be at least computeResources.minvCpus",
+            lambda r: r.minvCpus is None or r.desiredvCpus is None or r.minvCpus <= r.desiredvCpus,
+        ),
+        Rule(
+            f"!(self.type in {list(FARGATE_TYPES)}) || (!has(self.instanceTypes) && !has(self.allocationStrategy)"
+            " && !has(self.bidPercentage) && !has(self.minvCpus) && !has(self.desiredvCpus))",
+            "computeResources.instanceTypes, allocationStrategy, bidPercentage, minvCpus and desiredvCpus"
+            " do not apply to FARGATE and FARGATE_SPOT",
+            _not_on_fargate,
+        ),
+        Rule(
+            "self.type == 'SPOT' || (!has(self.bidPercentage)"
+            " && !(has(self.allocationStrategy) && self.allocationStrategy.startsWith('SPOT_')))",
+            "computeResources.bidPercentage and the SPOT_* allocationStrategy values apply only to type SPOT",
+            _spot_only,
+        ),
+    )
+
+    type: ComputeType = Field(
+        description=(
+            "Capacity the jobs run on: EC2 (on-demand nodes), SPOT, FARGATE or FARGATE_SPOT (one job per node, "
+            "requests equal limits, at most 16 vCPU per job). Selects nodes labelled kubatch.io/capacity-type="
+            "on-demand, spot, fargate or fargate-spot unless nodeSelector is given."
+        )
+    )
+    maxvCpus: VCpus = Field(
+        description="The quota: the vCPUs of this environment's STARTING and RUNNING jobs never add up to more."
+    )
+    minvCpus: VCpus | None = Field(
+        default=None, description="vCPUs the environment keeps available even without jobs (EC2 and SPOT only)."
+    )
+    desiredvCpus: VCpus | None = Field(
+        default=None,
+        description="vCPUs the environment should have now, between minvCpus and maxvCpus (EC2 and SPOT only).",
+    )
+    instanceTypes: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=20,
+        description=(
+            "Instance types (m5.large) or families (m5) the jobs may use, matched against the node label "
+            "node.kubernetes.io/instance-type; absent or 'optimal' allows any (EC2 and SPOT only)."
+        ),
+    )
+    allocationStrategy: AllocationStrategy | None = Field(
+        default=None,
+        description=(
+            "How capacity is chosen: BEST_FIT, BEST_FIT_PROGRESSIVE, or for SPOT SPOT_CAPACITY_OPTIMIZED, "
+            "SPOT_PRICE_CAPACITY_OPTIMIZED."
+        ),
+    )
+    bidPercentage: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="SPOT only: the highest Spot price, as a percentage of the On-Demand price, 0 to 100.",
+    )
+    nodeSelector: LabelMap | None = Field(
+        default=None,
+        description=(
+            "Kubernetes extension: node labels the jobs' pods require, replacing the default "
+            "kubatch.io/capacity-type selector (e.g. karpenter.sh/capacity-type: spot)."
+        ),
+    )
+    tolerations: list[Toleration] | None = Field(
+        default=None,
+        max_length=16,
+        description=(
+            "Kubernetes extension: tolerations of the jobs' pods, replacing the default toleration of the pool's taint."
+        ),
+    )
+
+
+class ComputeEnvironmentSpec(KubeModel):
+    """A pool of nodes and its vCPU quota."""
+
+    rules = (
+        Rule(
+            "self.type == 'UNMANAGED' || has(self.computeResources)",
+            "computeResources is required when type is MANAGED",
+            lambda s: s.type == "UNMANAGED" or s.computeResources is not None,
+        ),
+    )
+
+    type: Literal["MANAGED", "UNMANAGED"] = Field(
+        description=(
+            "MANAGED: kubatch places jobs on the nodes computeResources selects, within maxvCpus. UNMANAGED: nodes "
+            "you manage yourself."
+        )
+    )
+    state: State = Field(
+        default="ENABLED",
+        description="ENABLED: queues may place new jobs here. DISABLED: no new jobs start; running ones finish.",
+    )
+    computeResources: ComputeResources | None = Field(
+        default=None, description="The nodes and vCPU limits of a MANAGED environment."
+    )
+    allowPrivileged: bool = Field(
+        default=False,
+        description=(
+            "Kubernetes extension: allow jobs whose definition asks for privileged containers (refused by default)."
+        ),
+    )
+
+
+class ComputeEnvironmentStatus(StatusModel):
+    """Health and usage of the environment, as DescribeComputeEnvironments shows them."""
+
+    status: ResourceStatus | None = Field(
+        default=None, description="VALID when the environment can run jobs, INVALID when not (see statusReason)."
+    )
+    statusReason: str | None = Field(default=None, description="Why the environment has its status.")
+    usedvCpus: int | None = Field(
+        default=None, ge=0, description="vCPUs held by this environment's STARTING and RUNNING jobs."
+    )
+    runningJobs: int | None = Field(
+        default=None, ge=0, description="Number of STARTING and RUNNING jobs in the environment."
+    )
+    desiredvCpus: int | None = Field(default=None, ge=0, description="vCPUs the environment currently wants.")
+    observedGeneration: int | None = Field(default=None, description="The metadata.generation this status reflects.")
+
+
+class ComputeEnvironment(Resource):
+    """A pool of nodes jobs may use, with a vCPU quota (AWS Batch compute environment)."""
+
+    crd: ClassVar[CrdNames] = CrdNames(
+        plural="computeenvironments",
+        singular="computeenvironment",
+        shortNames=("ce",),
+        scope="Cluster",
+        columns=(
+            PrinterColumn("Type", ".spec.computeResources.type", description="EC2, SPOT, FARGATE or FARGATE_SPOT"),
+            PrinterColumn("State", ".spec.state"),
+            PrinterColumn("Used", ".status.usedvCpus", "integer", "vCPUs in use"),
+            PrinterColumn("Max", ".spec.computeResources.maxvCpus", "integer", "vCPU quota"),
+            PrinterColumn("Status", ".status.status"),
+            AGE,
+        ),
+    )
+
+    kind: Literal["ComputeEnvironment"] = "ComputeEnvironment"
+    spec: ComputeEnvironmentSpec
+    status: ComputeEnvironmentStatus = Field(default_factory=ComputeEnvironmentStatus)

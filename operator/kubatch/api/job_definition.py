@@ -1,0 +1,158 @@
+"""JobDefinition: the blueprint of a job (RegisterJobDefinition).
+
+Every change of the spec is a new revision (`status.revision`); a job names `def`
+(latest) or `def:3`. The definition must describe exactly one way to run: a
+container, a pod (`eksProperties`) or, for `multinode`, node ranges.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
+from kubatch.api.container import ContainerProperties
+from kubatch.api.eks import EksProperties
+from kubatch.api.multinode import NodeProperties
+from kubatch.api.retry import JobTimeout, RetryStrategy
+
+FARGATE_MAX_VCPUS = 16
+
+Parameters = Annotated[
+    dict[str, Annotated[str, Field(max_length=32768)]],
+    Field(max_length=256, description="Default values of the `Ref::name` placeholders in the command."),
+]
+Tags = Annotated[
+    dict[str, Annotated[str, Field(max_length=256)]],
+    Field(max_length=50, description="Key/value tags; with propagateTags they are copied to the job's pods."),
+]
+PropagateTags = Annotated[bool, Field(description="Copy the tags (the job's over the definition's) to the job's pods.")]
+SchedulingPriority = Annotated[
+    int,
+    Field(ge=0, le=9999, description="0 to 9999; within a fair-share queue, higher priority jobs are scheduled first."),
+]
+
+
+def _vcpus_within_fargate(spec: JobDefinitionSpec) -> bool:
+    if "FARGATE" not in (spec.platformCapabilities or []) or spec.containerProperties is None:
+        return True
+    container = spec.containerProperties
+    requested = [float(r.value) for r in container.resourceRequirements or [] if r.type == "VCPU"]
+    if container.vcpus is not None:
+        requested.append(container.vcpus)
+    return all(v <= FARGATE_MAX_VCPUS for v in requested)
+
+
+def _one_way_to_run(spec: JobDefinitionSpec) -> bool:
+    has_container, has_eks = spec.containerProperties is not None, spec.eksProperties is not None
+    if spec.type == "multinode":
+        return spec.nodeProperties is not None and not has_container and not has_eks
+    return spec.nodeProperties is None and has_container != has_eks
+
+
+_FARGATE_CEL = (
+    "!has(self.platformCapabilities) || !('FARGATE' in self.platformCapabilities) || !has(self.containerProperties)"
+    f" || ((!has(self.containerProperties.vcpus) || self.containerProperties.vcpus <= {FARGATE_MAX_VCPUS})"
+    " && (!has(self.containerProperties.resourceRequirements) || self.containerProperties.resourceRequirements"
+    f".all(r, r.type != 'VCPU' || double(r.value) <= {FARGATE_MAX_VCPUS}.0)))"
+)
+
+
+class JobDefinitionSpec(KubeModel):
+    """What a job runs, with which resources, retries and time limit."""
+
+    rules = (
+        Rule(
+            "self.type == 'multinode'"
+            " ? (has(self.nodeProperties) && !has(self.containerProperties) && !has(self.eksProperties))"
+            " : (!has(self.nodeProperties) && has(self.containerProperties) != has(self.eksProperties))",
+            (
+                "type container needs exactly one of containerProperties or eksProperties; type multinode needs "
+                "nodeProperties alone"
+            ),
+            _one_way_to_run,
+        ),
+        Rule(
+            _FARGATE_CEL,
+            (
+                f"containerProperties may ask for at most {FARGATE_MAX_VCPUS} vCPU when platformCapabilities include "
+                "FARGATE"
+            ),
+            _vcpus_within_fargate,
+        ),
+        Rule(
+            "self.type == 'container' || !has(self.platformCapabilities) || !('FARGATE' in self.platformCapabilities)",
+            "multinode jobs cannot run on FARGATE (platformCapabilities)",
+            lambda s: s.type == "container" or "FARGATE" not in (s.platformCapabilities or []),
+        ),
+    )
+
+    type: Literal["container", "multinode"] = Field(
+        description=(
+            "container: one pod per job (or per array child). multinode: a multi-node parallel job described by "
+            "nodeProperties."
+        )
+    )
+    parameters: Parameters | None = None
+    containerProperties: ContainerProperties | None = Field(
+        default=None, description="The container of a container job (the AWS Batch on ECS way)."
+    )
+    eksProperties: EksProperties | None = Field(
+        default=None,
+        description=(
+            "The pod of a container job, written the AWS Batch on EKS way; an alternative to containerProperties."
+        ),
+    )
+    nodeProperties: NodeProperties | None = Field(default=None, description="Nodes and containers of a multinode job.")
+    retryStrategy: RetryStrategy | None = Field(
+        default=None, description="Attempts and retry rules; without it a job is tried once."
+    )
+    timeout: JobTimeout | None = Field(
+        default=None, description="Time limit of each attempt; without it attempts may run forever."
+    )
+    propagateTags: PropagateTags | None = None
+    tags: Tags | None = None
+    schedulingPriority: SchedulingPriority | None = None
+    platformCapabilities: list[Literal["EC2", "FARGATE"]] | None = Field(
+        default=None,
+        max_length=2,
+        description=(
+            "EC2 (the default) or FARGATE: the capacity the definition is meant for; FARGATE jobs may ask for at "
+            "most 16 vCPU."
+        ),
+    )
+
+
+class JobDefinitionStatus(StatusModel):
+    """Which revision the current spec is."""
+
+    revision: int | None = Field(
+        default=None, ge=1, description="Revision number of the current spec, from 1; a job may name def:REVISION."
+    )
+    status: Literal["ACTIVE", "INACTIVE"] | None = Field(
+        default=None, description="ACTIVE, or INACTIVE once deregistered."
+    )
+    observedGeneration: int | None = Field(
+        default=None, description="The metadata.generation the revision was recorded for."
+    )
+
+
+class JobDefinition(Resource):
+    """The blueprint of a job: image, command, resources, retries, timeout (AWS Batch job definition)."""
+
+    crd: ClassVar[CrdNames] = CrdNames(
+        plural="jobdefinitions",
+        singular="jobdefinition",
+        shortNames=("jd",),
+        scope="Namespaced",
+        columns=(
+            PrinterColumn("Type", ".spec.type"),
+            PrinterColumn("Revision", ".status.revision", "integer"),
+            AGE,
+        ),
+    )
+
+    kind: Literal["JobDefinition"] = "JobDefinition"
+    spec: JobDefinitionSpec
+    status: JobDefinitionStatus = Field(default_factory=JobDefinitionStatus)

@@ -1,0 +1,93 @@
+"""SchedulingPolicy: fair share between share identifiers of a queue (CreateSchedulingPolicy).
+
+Semantics are AWS's: a lower weight factor means a larger share; usage is
+vCPU-seconds times the weight, decayed over `shareDecaySeconds`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, StatusModel
+
+SHARE_IDENTIFIER_MAX = 255
+
+
+class ShareAttributes(KubeModel):
+    """The weight of one share identifier (or a prefix of them)."""
+
+    shareIdentifier: str = Field(
+        min_length=1,
+        max_length=SHARE_IDENTIFIER_MAX + 1,
+        pattern=r"^[A-Za-z0-9_]{0,255}\*?$",
+        description=(
+            "Share identifier of jobs (letters, digits, '_', up to 255); may end in '*' to cover all identifiers "
+            "with that prefix."
+        ),
+    )
+    weightFactor: float | None = Field(
+        default=None,
+        ge=0.0001,
+        le=999.9999,
+        description=(
+            "0.0001 to 999.9999 (default 1): a lower weight gives the identifier a larger share of the capacity."
+        ),
+    )
+
+
+class FairsharePolicy(KubeModel):
+    """How capacity is shared between share identifiers."""
+
+    shareDecaySeconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=604800,
+        description="Seconds over which past usage is forgotten, 0 to 604800 (one week); 0 counts only current usage.",
+    )
+    computeReservation: int | None = Field(
+        default=None,
+        ge=0,
+        le=99,
+        description=(
+            "0 to 99: percentage of the queue's maximum vCPUs kept free for share identifiers that have no running "
+            "jobs yet, as AWS computes it ((computeReservation/100)^activeShareIdentifiers)."
+        ),
+    )
+    shareDistribution: list[ShareAttributes] | None = Field(
+        default=None,
+        max_length=500,
+        description="Weights of share identifiers; identifiers not listed have weight 1.",
+    )
+
+
+class SchedulingPolicySpec(KubeModel):
+    """A fair-share policy a JobQueue can name."""
+
+    fairsharePolicy: FairsharePolicy | None = Field(default=None, description="The fair-share parameters.")
+
+
+class SchedulingPolicyStatus(StatusModel):
+    """Bookkeeping of the operator."""
+
+    observedGeneration: int | None = Field(default=None, description="The metadata.generation this status reflects.")
+
+
+class SchedulingPolicy(Resource):
+    """A fair-share scheduling policy for job queues (AWS Batch scheduling policy)."""
+
+    crd: ClassVar[CrdNames] = CrdNames(
+        plural="schedulingpolicies",
+        singular="schedulingpolicy",
+        shortNames=("sp",),
+        scope="Cluster",
+        columns=(
+            PrinterColumn("Share-Decay", ".spec.fairsharePolicy.shareDecaySeconds", "integer", "seconds"),
+            AGE,
+        ),
+    )
+
+    kind: Literal["SchedulingPolicy"] = "SchedulingPolicy"
+    spec: SchedulingPolicySpec = Field(default_factory=SchedulingPolicySpec)
+    status: SchedulingPolicyStatus = Field(default_factory=SchedulingPolicyStatus)

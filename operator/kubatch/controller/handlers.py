@@ -1,0 +1,53 @@
+"""kopf handlers: they only feed the store and wake the loop; decisions happen in the loop.
+
+Why so thin: one scheduling loop over a snapshot sees every queue and CE at once and
+can batch its writes; per-object handlers with their own timers would not scale to
+thousands of jobs and would race each other for the same quota. Raw watch-event
+handlers also mean kopf keeps no progress annotations and adds no finalizers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from kubatch.controller.loop import ReconcileLoop
+from kubatch.controller.store import Store
+from kubatch.core.pods import LABEL_JOB_ID
+from kubatch.kube.client import GROUP, KINDS, VERSION, Kube
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+    settings.posting.enabled = False  # our own Events say what happened to a job
+    settings.watching.server_timeout = 300
+    memo.store = Store()
+    memo.kube = await Kube.connect()
+    memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger)
+    memo.loop_task = asyncio.create_task(memo.loop.run(), name="kubatch-reconcile-loop")
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    memo.loop_task.cancel()
+    try:
+        await memo.loop_task
+    except asyncio.CancelledError:
+        pass
+    await memo.kube.close()
+
+
+def _feed(kind: str):
+    async def handler(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        memo.store.observe(kind, event.get("type"), dict(body))
+    handler.__name__ = f"observe_{kind.lower()}"
+    return handler
+
+
+for _kind, _info in KINDS.items():
+    kopf.on.event(GROUP, VERSION, _info.plural)(_feed(_kind))
+kopf.on.event("", "v1", "pods", labels={LABEL_JOB_ID: kopf.PRESENT})(_feed("Pod"))
+kopf.on.event("", "v1", "nodes")(_feed("Node"))
+kopf.on.event("", "v1", "namespaces")(_feed("Namespace"))

@@ -1,0 +1,95 @@
+"""The one reconcile loop: snapshot the store, plan with the pure core, apply in batches.
+
+Why one loop: capacity is shared, so admission must see all queues and CEs together
+(Kueue's snapshot -> nominate -> admit cycle). The loop wakes on any change (after a
+short debounce that turns a burst of watch events into one cycle) and on a slow tick
+for time-based rules (timeouts, time limits, image-pull grace). Writes run with
+bounded concurrency; each write's result goes straight into the store so the next
+cycle plans from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from kubatch import metrics
+from kubatch.controller.store import Store
+from kubatch.core.actions import Action, CreatePod, DeletePod, Emit, PatchStatus, Step
+from kubatch.core.reconcile import World, plan
+from kubatch.kube.client import ApiError, Kube, NotFound
+
+DEBOUNCE_SECONDS = 0.05
+TICK_SECONDS = 2.0
+MAX_CONCURRENT_WRITES = 32
+
+
+class ReconcileLoop:
+    def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger) -> None:
+        self._store = store
+        self._kube = kube
+        self._logger = logger
+        self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._store.changed.wait(), timeout=TICK_SECONDS)
+                await asyncio.sleep(DEBOUNCE_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            self._store.changed.clear()
+            try:
+                await self.cycle()
+            except Exception:  # noqa: BLE001 - one bad cycle must not stop the operator
+                self._logger.exception("reconcile cycle failed; retrying on the next wake-up")
+                metrics.CYCLE_ERRORS.inc()
+
+    async def cycle(self) -> None:
+        started = time.perf_counter()
+        world = World.from_objects(self._store.objects, self._store.pods_by_job)
+        steps = plan(world, now_ms=int(time.time() * 1000))
+        metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
+        if steps:
+            await asyncio.gather(*(self._apply(step) for step in steps))
+
+    async def _apply(self, step: Step) -> None:
+        async with self._writes:
+            for action in step.actions:
+                try:
+                    await self._perform(action)
+                except NotFound:
+                    return  # the object went away; the next cycle sees that
+                except ApiError as error:
+                    self._logger.warning("%s failed: %s", type(action).__name__, error)
+                    metrics.WRITE_ERRORS.labels(action=type(action).__name__).inc()
+                    return
+
+    async def _perform(self, action: Action) -> None:
+        if isinstance(action, PatchStatus):
+            updated = await self._kube.patch(action.kind, action.name, {"status": action.patch},
+                                             namespace=action.namespace or None, status=True)
+            self._store.record(action.kind, updated)
+        elif isinstance(action, CreatePod):
+            try:
+                created = await self._kube.create_pod(action.manifest)
+            except ApiError as error:
+                if error.status == 422 and action.on_invalid is not None:
+                    patch = dict(action.on_invalid.patch)
+                    patch["statusMessage"] = f"{patch.get('statusMessage', '')}: {error.message}"
+                    await self._perform(PatchStatus(action.on_invalid.kind, action.on_invalid.namespace,
+                                                    action.on_invalid.name, patch))
+                raise
+            self._store.record("Pod", created)
+            metrics.PODS_CREATED.inc()
+        elif isinstance(action, DeletePod):
+            await self._kube.delete_pod(action.namespace, action.name)
+        elif isinstance(action, Emit):
+            await self._kube.emit_event(
+                regarding={"apiVersion": "kubatch.io/v1alpha1", "kind": action.kind,
+                           "metadata": {"name": action.name, "namespace": action.namespace, "uid": action.uid}},
+                reason=action.reason, note=action.message, type_=action.type,
+                event_time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds"),
+            )
+

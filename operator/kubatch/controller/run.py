@@ -1,0 +1,23 @@
+"""Start the operator: kopf with our handlers, plus the Prometheus endpoint.
+
+Why standalone: one replica owns the scheduling loop; kopf's peering is priority-based,
+not a Lease, so running two replicas is not supported yet (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+from prometheus_client import start_http_server
+
+
+def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, verbose: bool) -> None:
+    import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if metrics_port:
+        start_http_server(metrics_port, addr="0.0.0.0")
+    kopf.run(standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
+             liveness_endpoint="http://0.0.0.0:8081/healthz")

@@ -1,0 +1,243 @@
+"""The only place that talks to the Kubernetes API: async, plain dicts in and out.
+
+Why plain dicts: the core works on the API's JSON, and deserialising into the client's
+generated model classes costs more than the rest of a reconcile. Every call here asks
+for the raw response (``_preload_content=False``) and decodes the JSON itself.
+Idempotence lives here too: creating what exists and deleting what is gone succeed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, TypeVar
+
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+
+GROUP = "kubatch.io"
+VERSION = "v1alpha1"
+MERGE_PATCH = "application/merge-patch+json"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Kind:
+    plural: str
+    namespaced: bool
+
+
+KINDS = {
+    "ComputeEnvironment": Kind("computeenvironments", namespaced=False),
+    "JobQueue": Kind("jobqueues", namespaced=False),
+    "SchedulingPolicy": Kind("schedulingpolicies", namespaced=False),
+    "JobDefinition": Kind("jobdefinitions", namespaced=True),
+    "BatchJob": Kind("batchjobs", namespaced=True),
+}
+
+
+class ApiError(Exception):
+    """The API server refused a request; ``status`` is the HTTP code, ``message`` its reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+    @classmethod
+    def from_exception(cls, error: ApiException) -> "ApiError":
+        try:
+            message = json.loads(error.body).get("message") or error.reason
+        except (TypeError, ValueError):
+            message = str(error.reason)
+        return cls(error.status or 0, message)
+
+
+class NotFound(ApiError, LookupError):
+    def __init__(self, message: str) -> None:
+        super().__init__(404, message)
+
+
+def _translated(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Callers above this layer see ApiError, never the client library's exceptions."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except ApiException as error:
+            raise ApiError.from_exception(error) from None
+
+    return wrapper
+
+
+async def _json(response: Any) -> dict[str, Any]:
+    body = await response.read()
+    return json.loads(body) if body else {}
+
+
+class Kube:
+    """An async client bound to one cluster (kubeconfig, context, or in-cluster)."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self._api = api_client
+        self._custom = client.CustomObjectsApi(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._events = client.EventsV1Api(api_client)
+
+    @classmethod
+    async def connect(cls, *, kubeconfig: str | None = None, context: str | None = None) -> "Kube":
+        configuration = client.Configuration()
+        if kubeconfig or os.environ.get("KUBECONFIG") or not os.environ.get("KUBERNETES_SERVICE_HOST"):
+            await config.load_kube_config(config_file=kubeconfig, context=context,
+                                          client_configuration=configuration)
+        else:
+            config.load_incluster_config(client_configuration=configuration)
+        configuration.connection_pool_maxsize = 64
+        return cls(client.ApiClient(configuration))
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    # ---------------------------------------------------------------- kubatch objects
+
+    @_translated
+    async def get(self, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
+        info = KINDS[kind]
+        try:
+            if info.namespaced:
+                response = await self._custom.get_namespaced_custom_object(
+                    GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
+            else:
+                response = await self._custom.get_cluster_custom_object(
+                    GROUP, VERSION, info.plural, name, _preload_content=False)
+        except ApiException as error:
+            if error.status == 404:
+                raise NotFound(f"{kind} {name!r} not found") from None
+            raise
+        return await _json(response)
+
+    @_translated
+    async def list(self, kind: str, *, namespace: str | None = None, label_selector: str = "") -> list[dict[str, Any]]:
+        info = KINDS[kind]
+        if info.namespaced and namespace:
+            response = await self._custom.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, info.plural, label_selector=label_selector, _preload_content=False)
+        else:
+            response = await self._custom.list_cluster_custom_object(
+                GROUP, VERSION, info.plural, label_selector=label_selector, _preload_content=False)
+        return (await _json(response)).get("items", [])
+
+    @_translated
+    async def create(self, kind: str, body: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
+        info = KINDS[kind]
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind, **body}
+        if info.namespaced:
+            response = await self._custom.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, info.plural, body, _preload_content=False)
+        else:
+            response = await self._custom.create_cluster_custom_object(
+                GROUP, VERSION, info.plural, body, _preload_content=False)
+        return await _json(response)
+
+    @_translated
+    async def patch(self, kind: str, name: str, patch: dict[str, Any], *, namespace: str | None = None,
+                    status: bool = False) -> dict[str, Any]:
+        """JSON merge patch of the object, or of its status subresource."""
+        info = KINDS[kind]
+        if info.namespaced:
+            method = (self._custom.patch_namespaced_custom_object_status if status
+                      else self._custom.patch_namespaced_custom_object)
+            call = method(GROUP, VERSION, namespace, info.plural, name, patch,
+                          _content_type=MERGE_PATCH, _preload_content=False)
+        else:
+            method = (self._custom.patch_cluster_custom_object_status if status
+                      else self._custom.patch_cluster_custom_object)
+            call = method(GROUP, VERSION, info.plural, name, patch,
+                          _content_type=MERGE_PATCH, _preload_content=False)
+        try:
+            return await _json(await call)
+        except ApiException as error:
+            if error.status == 404:
+                raise NotFound(f"{kind} {name!r} not found") from None
+            raise
+
+    @_translated
+    async def delete(self, kind: str, name: str, *, namespace: str | None = None) -> None:
+        info = KINDS[kind]
+        try:
+            if info.namespaced:
+                await self._custom.delete_namespaced_custom_object(
+                    GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
+            else:
+                await self._custom.delete_cluster_custom_object(GROUP, VERSION, info.plural, name,
+                                                                _preload_content=False)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+    # ---------------------------------------------------------------- pods and events
+
+    @_translated
+    async def create_pod(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Create the pod; if a pod of that name exists (a retried create), return it."""
+        namespace = manifest["metadata"]["namespace"]
+        try:
+            response = await self._core.create_namespaced_pod(namespace, manifest, _preload_content=False)
+        except ApiException as error:
+            if error.status != 409:
+                raise
+            response = await self._core.read_namespaced_pod(
+                manifest["metadata"]["name"], namespace, _preload_content=False)
+        return await _json(response)
+
+    @_translated
+    async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int | None = None) -> None:
+        try:
+            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_seconds,
+                                                   _preload_content=False)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+    @_translated
+    async def list_pods(self, *, label_selector: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        if namespace:
+            response = await self._core.list_namespaced_pod(namespace, label_selector=label_selector,
+                                                            _preload_content=False)
+        else:
+            response = await self._core.list_pod_for_all_namespaces(label_selector=label_selector,
+                                                                    _preload_content=False)
+        return (await _json(response)).get("items", [])
+
+    @_translated
+    async def read_pod_log(self, namespace: str, name: str, *, container: str = "main") -> str:
+        response = await self._core.read_namespaced_pod_log(name, namespace, container=container,
+                                                            _preload_content=False)
+        return (await response.read()).decode(errors="replace")
+
+    @_translated
+    async def list_nodes(self) -> list[dict[str, Any]]:
+        return (await _json(await self._core.list_node(_preload_content=False))).get("items", [])
+
+    async def emit_event(self, *, regarding: dict[str, Any], reason: str, note: str, type_: str = "Normal",
+                         event_time: str) -> None:
+        """An events.k8s.io/v1 Event about a kubatch object (best effort: never blocks a job)."""
+        metadata = regarding["metadata"]
+        namespace = metadata.get("namespace") or "default"
+        body = {
+            "apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"generateName": f"{metadata['name']}.", "namespace": namespace},
+            "regarding": {"apiVersion": regarding.get("apiVersion"), "kind": regarding.get("kind"),
+                          "name": metadata["name"], "namespace": metadata.get("namespace"),
+                          "uid": metadata.get("uid")},
+            "reason": reason, "note": note[:1024], "type": type_, "action": reason,
+            "eventTime": event_time, "reportingController": "kubatch.io/operator",
+            "reportingInstance": os.environ.get("HOSTNAME", "kubatch-operator"),
+        }
+        try:
+            await self._events.create_namespaced_event(namespace, body, _preload_content=False)
+        except ApiException:
+            pass

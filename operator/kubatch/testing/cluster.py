@@ -1,0 +1,404 @@
+"""A real local control plane for tests: etcd, kube-apiserver, controller-manager, scheduler, kwok.
+
+Why: this machine has no Docker, so kind cannot run; the e2e suite still needs the real
+API server, admission, scheduler and garbage collectors, not a mock. The binaries are
+built from the Go module proxy by ``hack/cluster/build.sh``; nodes and the run of each
+pod are simulated by kwok with the Stages in ``hack/cluster/stages.yaml``.
+
+Usage::
+
+    python -m kubatch.testing.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR]
+    python -m kubatch.testing.cluster status
+    python -m kubatch.testing.cluster down
+
+``up`` is idempotent (a healthy cluster is left as it is) and prints the admin
+kubeconfig's path; ``down`` stops every process it started and removes the etcd data.
+Everything lives in ``$KUBATCH_CLUSTER_DIR`` (default ``~/.cache/kubatch/cluster``).
+
+Test-only shortcuts, on purpose: all components authenticate with static tokens, and
+the controller-manager, scheduler and kwok are members of ``system:masters``. RBAC is
+on, so every other identity (the operator's ServiceAccount, say) is checked for real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubatch.testing.pools import DEFAULT_POOLS, NodePool, node_manifests, parse_pool
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+HACK_DIR = REPO_ROOT / "hack" / "cluster"
+STATE_DIR = Path(os.environ.get("KUBATCH_CLUSTER_DIR", Path.home() / ".cache/kubatch/cluster"))
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports; override with KUBATCH_PORT_BASE when two clusters must coexist."""
+
+    base: int
+
+    @property
+    def etcd_client(self) -> int:
+        return self.base + 1
+
+    @property
+    def etcd_peer(self) -> int:
+        return self.base + 2
+
+    @property
+    def apiserver(self) -> int:
+        return self.base + 3
+
+    @property
+    def controller_manager(self) -> int:
+        return self.base + 4
+
+    @property
+    def scheduler(self) -> int:
+        return self.base + 5
+
+    @property
+    def kwok(self) -> int:
+        return self.base + 6
+
+
+PORTS = Ports(base=int(os.environ.get("KUBATCH_PORT_BASE", "16440")))
+
+
+def kubeconfig_path() -> Path:
+    return STATE_DIR / "kubeconfig"
+
+
+def _etcd_data_dir() -> Path:
+    # tmpfs: etcd's fsyncs on a real disk dominate test time on a small machine.
+    shm = Path("/dev/shm")
+    root = shm if shm.is_dir() else Path(tempfile.gettempdir())
+    return root / f"kubatch-etcd-{os.getuid()}-{PORTS.base}"
+
+
+def build_binaries() -> Path:
+    """Run the pinned, cached build and return its bin directory."""
+    if explicit := os.environ.get("KUBATCH_BIN_DIR"):
+        return Path(explicit)
+    result = subprocess.run(
+        ["bash", str(HACK_DIR / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
+    )
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- certificates
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _write_pki(pki: Path) -> None:
+    """A CA, the apiserver's serving certificate and the service-account signing key."""
+    pki.mkdir(parents=True, exist_ok=True)
+    if (pki / "apiserver.crt").exists():
+        return
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+             "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"), "-subj", "/CN=kubatch-test-ca")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+             "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
+             "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.crt"),
+             "-subj", "/CN=kube-apiserver",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc")
+    _openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
+    _openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+
+
+def _write_tokens(path: Path) -> dict[str, str]:
+    """Static bearer tokens, one identity per component (kept across restarts)."""
+    if path.exists():
+        return {row.split(",")[1]: row.split(",")[0] for row in path.read_text().splitlines()}
+    users = ["kubatch-admin", "system:kube-controller-manager", "system:kube-scheduler", "kwok"]
+    tokens = {user: secrets.token_hex(16) for user in users}
+    path.write_text("".join(f'{token},{user},{user},"system:masters"\n' for user, token in tokens.items()))
+    return tokens
+
+
+def _write_kubeconfig(path: Path, *, token: str, ca: Path) -> None:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "kubatch-local", "cluster": {
+            "server": f"https://127.0.0.1:{PORTS.apiserver}", "certificate-authority": str(ca)}}],
+        "users": [{"name": "user", "user": {"token": token}}],
+        "contexts": [{"name": "kubatch-local", "context": {"cluster": "kubatch-local", "user": "user"}}],
+        "current-context": "kubatch-local",
+    }
+    path.write_text(json.dumps(config, indent=2))
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def _pid_file(component: str) -> Path:
+    return STATE_DIR / "run" / f"{component}.pid"
+
+
+def _running_pid(component: str) -> int | None:
+    try:
+        pid = int(_pid_file(component).read_text())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid
+
+
+def _start(component: str, argv: list[str]) -> None:
+    if _running_pid(component):
+        return
+    log = open(STATE_DIR / "logs" / f"{component}.log", "ab")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    _pid_file(component).write_text(str(process.pid))
+
+
+def _stop(component: str) -> None:
+    pid = _running_pid(component)
+    if pid:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    _pid_file(component).unlink(missing_ok=True)
+
+
+def _stray_pids() -> list[int]:
+    """Processes still holding this cluster's state directory, e.g. after a lost pid file."""
+    markers = (str(STATE_DIR).encode(), str(_etcd_data_dir()).encode())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(m in cmdline for m in markers) and b"kubatch.testing.cluster" not in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+# ----------------------------------------------------------------------------- health
+
+
+def _get(url: str, *, token: str | None = None, ca: Path | None = None, timeout: float = 2) -> int:
+    context = ssl.create_default_context(cafile=str(ca)) if ca else ssl._create_unverified_context()
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            return response.status
+    except Exception:  # noqa: BLE001 - any failure means "not healthy yet"
+        return 0
+
+
+def _wait_for(what: str, check, *, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        for component in COMPONENTS:
+            if _pid_file(component).exists() and not _running_pid(component):
+                log = (STATE_DIR / "logs" / f"{component}.log").read_text(errors="replace").splitlines()
+                tail = "\n".join(log[-15:])
+                raise RuntimeError(f"{component} exited while waiting for {what}; its log ends:\n{tail}")
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} did not become healthy in {timeout:.0f}s; see {STATE_DIR / 'logs'}")
+
+
+def _admin_token() -> str:
+    return _write_tokens(STATE_DIR / "tokens.csv")["kubatch-admin"]
+
+
+def _apiserver_ready() -> bool:
+    url = f"https://127.0.0.1:{PORTS.apiserver}/readyz"
+    return _get(url, token=_admin_token(), ca=STATE_DIR / "pki" / "ca.crt") == 200
+
+
+def is_healthy() -> bool:
+    return all(_running_pid(c) for c in COMPONENTS) and _apiserver_ready()
+
+
+# ----------------------------------------------------------------------------- up / down
+
+
+def _component_commands(bin_dir: Path) -> dict[str, list[str]]:
+    pki, kubeconfigs = STATE_DIR / "pki", STATE_DIR / "kubeconfigs"
+    return {
+        "etcd": [
+            str(bin_dir / "etcd"), "--name", "kubatch", "--data-dir", str(_etcd_data_dir()),
+            "--listen-client-urls", f"http://127.0.0.1:{PORTS.etcd_client}",
+            "--advertise-client-urls", f"http://127.0.0.1:{PORTS.etcd_client}",
+            "--listen-peer-urls", f"http://127.0.0.1:{PORTS.etcd_peer}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{PORTS.etcd_peer}",
+            "--initial-cluster", f"kubatch=http://127.0.0.1:{PORTS.etcd_peer}",
+            "--unsafe-no-fsync", "--quota-backend-bytes", str(4 * 1024**3),
+        ],
+        "kube-apiserver": [
+            str(bin_dir / "kube-apiserver"),
+            "--etcd-servers", f"http://127.0.0.1:{PORTS.etcd_client}",
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+            "--secure-port", str(PORTS.apiserver),
+            "--tls-cert-file", str(pki / "apiserver.crt"), "--tls-private-key-file", str(pki / "apiserver.key"),
+            "--client-ca-file", str(pki / "ca.crt"),
+            "--token-auth-file", str(STATE_DIR / "tokens.csv"),
+            "--authorization-mode", "Node,RBAC",
+            "--service-account-issuer", "https://kubernetes.default.svc",
+            "--service-account-key-file", str(pki / "sa.pub"),
+            "--service-account-signing-key-file", str(pki / "sa.key"),
+            "--service-cluster-ip-range", "10.96.0.0/16",
+            "--allow-privileged=true",
+            # a test cluster serves bursts of thousands of objects from one client
+            "--max-requests-inflight", "1000", "--max-mutating-requests-inflight", "500",
+            "--enable-priority-and-fairness=false",
+            "--event-ttl", "30m",
+        ],
+        "kube-controller-manager": [
+            str(bin_dir / "kube-controller-manager"),
+            "--kubeconfig", str(kubeconfigs / "kube-controller-manager"),
+            "--authentication-kubeconfig", str(kubeconfigs / "kube-controller-manager"),
+            "--authorization-kubeconfig", str(kubeconfigs / "kube-controller-manager"),
+            "--bind-address", "127.0.0.1", "--secure-port", str(PORTS.controller_manager),
+            "--service-account-private-key-file", str(pki / "sa.key"),
+            "--root-ca-file", str(pki / "ca.crt"),
+            "--cluster-signing-cert-file", str(pki / "ca.crt"), "--cluster-signing-key-file", str(pki / "ca.key"),
+            "--leader-elect=false", "--kube-api-qps", "500", "--kube-api-burst", "1000",
+            # a lost node's pods are evicted after this grace, as on a real cluster
+            "--node-monitor-grace-period", "20s",
+            "--cert-dir", str(STATE_DIR / "run" / "kcm-certs"),
+        ],
+        "kube-scheduler": [
+            str(bin_dir / "kube-scheduler"),
+            "--kubeconfig", str(kubeconfigs / "kube-scheduler"),
+            "--authentication-kubeconfig", str(kubeconfigs / "kube-scheduler"),
+            "--authorization-kubeconfig", str(kubeconfigs / "kube-scheduler"),
+            "--bind-address", "127.0.0.1", "--secure-port", str(PORTS.scheduler),
+            "--leader-elect=false", "--kube-api-qps", "500", "--kube-api-burst", "1000",
+            "--cert-dir", str(STATE_DIR / "run" / "scheduler-certs"),
+        ],
+        "kwok": [
+            str(bin_dir / "kwok"),
+            "--kubeconfig", str(kubeconfigs / "kwok"),
+            "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
+            "--server-address", f"127.0.0.1:{PORTS.kwok}",
+            "--node-lease-duration-seconds", "40",
+            "--config", str(HACK_DIR / "stages.yaml"),
+        ],
+    }
+
+
+def _kubectl(bin_dir: Path, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [str(bin_dir / "kubectl"), "--kubeconfig", str(kubeconfig_path()), *args],
+        input=stdin, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def _nodes_ready(bin_dir: Path, expected: int) -> bool:
+    listing = json.loads(_kubectl(bin_dir, "get", "nodes", "-o", "json"))
+    ready = [
+        node for node in listing["items"]
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+    ]
+    return len(ready) >= expected
+
+
+def up(*, pools: list[NodePool], bin_dir: Path) -> Path:
+    """Start (or keep) the cluster and return the admin kubeconfig path."""
+    for sub in ("logs", "run", "kubeconfigs"):
+        (STATE_DIR / sub).mkdir(parents=True, exist_ok=True)
+    _write_pki(STATE_DIR / "pki")
+    tokens = _write_tokens(STATE_DIR / "tokens.csv")
+    ca = STATE_DIR / "pki" / "ca.crt"
+    _write_kubeconfig(kubeconfig_path(), token=tokens["kubatch-admin"], ca=ca)
+    for component, user in (("kube-controller-manager", "system:kube-controller-manager"),
+                            ("kube-scheduler", "system:kube-scheduler"), ("kwok", "kwok")):
+        _write_kubeconfig(STATE_DIR / "kubeconfigs" / component, token=tokens[user], ca=ca)
+
+    commands = _component_commands(bin_dir)
+    _start("etcd", commands["etcd"])
+    _wait_for("etcd", lambda: _get(f"http://127.0.0.1:{PORTS.etcd_client}/health") == 200)
+    _start("kube-apiserver", commands["kube-apiserver"])
+    _wait_for("kube-apiserver", _apiserver_ready)
+    for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
+        _start(component, commands[component])
+    _wait_for("kube-controller-manager", lambda: _get(f"https://127.0.0.1:{PORTS.controller_manager}/healthz") == 200)
+    _wait_for("kube-scheduler", lambda: _get(f"https://127.0.0.1:{PORTS.scheduler}/healthz") == 200)
+
+    manifests = node_manifests(pools)
+    _kubectl(bin_dir, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}))
+    _wait_for("kwok nodes", lambda: _nodes_ready(bin_dir, len(manifests)))
+    _wait_for("default service account", lambda: bool(
+        _kubectl(bin_dir, "get", "serviceaccount", "default", "-n", "default", "--ignore-not-found", "-o", "name")))
+    return kubeconfig_path()
+
+
+def down() -> None:
+    """Stop every component, newest first, and drop etcd's data so the next up is clean."""
+    for component in reversed(COMPONENTS):
+        _stop(component)
+    for pid in _stray_pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    subprocess.run(["rm", "-rf", str(_etcd_data_dir())], check=True)
+
+
+def status() -> dict[str, object]:
+    return {
+        "kubeconfig": str(kubeconfig_path()),
+        "components": {c: _running_pid(c) for c in COMPONENTS},
+        "apiserverReady": _apiserver_ready() if _running_pid("kube-apiserver") else False,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kubatch.testing.cluster", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("--pool", action="append", type=parse_pool, default=None, metavar="NAME=COUNTxCPUxMEM_GI",
+                        help="a node pool, e.g. on-demand=3x8x32 (repeatable; default: %s)"
+                        % ", ".join(p.spec() for p in DEFAULT_POOLS))
+    parser.add_argument("--bin-dir", type=Path, default=None, help="prebuilt binaries (default: build or reuse the cache)")
+    args = parser.parse_args(argv)
+    if args.action == "down":
+        down()
+        print("cluster stopped")
+        return 0
+    if args.action == "status":
+        report = status()
+        print(json.dumps(report, indent=2))
+        return 0 if report["apiserverReady"] else 1
+    path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries())
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

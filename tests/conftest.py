@@ -1,0 +1,9 @@
+"""Shared pytest configuration: e2e tests are marked by their folder."""
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)

@@ -1,0 +1,84 @@
+"""Fixtures that give e2e tests a real control plane and, when asked, the operator.
+
+``cluster``: the cluster named by ``KUBECONFIG`` when set (kind, a cloud), otherwise the
+local one from ``kubatch.testing.cluster`` (built and started on demand, stopped at the
+end of the session unless ``KUBATCH_KEEP_CLUSTER=1``).
+``operator``: installs ``crds/`` and runs ``kubatch operator`` as a subprocess; its log is
+attached to the report of any test that fails while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kubatch.testing import cluster as local_cluster
+from tests.e2e.kubectl import Kubectl
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def uses_local_cluster() -> bool:
+    return not os.environ.get("KUBECONFIG")
+
+
+@pytest.fixture(scope="session")
+def kubectl(uses_local_cluster: bool) -> Iterator[Kubectl]:
+    if not uses_local_cluster:
+        yield Kubectl(binary=shutil.which("kubectl") or "kubectl", kubeconfig=Path(os.environ["KUBECONFIG"]))
+        return
+    bin_dir = local_cluster.build_binaries()
+    kubeconfig = local_cluster.up(pools=list(local_cluster.DEFAULT_POOLS), bin_dir=bin_dir)
+    yield Kubectl(binary=str(bin_dir / "kubectl"), kubeconfig=kubeconfig)
+    if os.environ.get("KUBATCH_KEEP_CLUSTER") != "1":
+        local_cluster.down()
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards without waiting."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kubectl.run("create", "namespace", name)
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """CRDs installed and ``kubatch operator`` running; yields the operator's log file."""
+    kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(REPO_ROOT / "crds"))
+    kubectl.run("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    env = os.environ | {"KUBECONFIG": str(kubectl.kubeconfig)}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+        )
+    OPERATOR_LOGS.append(log_path)
+    yield log_path
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+OPERATOR_LOGS: list[Path] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and OPERATOR_LOGS and "operator" in getattr(item, "fixturenames", ()):
+        text = OPERATOR_LOGS[-1].read_text(errors="replace")
+        report.sections.append(("kubatch operator log (last 300 lines)", "\n".join(text.splitlines()[-300:])))
