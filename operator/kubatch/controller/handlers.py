@@ -40,14 +40,13 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
 
 
 def _feed(kind: str):
-    async def handler(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    async def observe(event: dict[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         memo.store.observe(kind, event.get("type"), dict(body))
-    handler.__name__ = f"observe_{kind.lower()}"
-    return handler
+    return observe
 
 
 for _kind, _info in KINDS.items():
-    kopf.on.event(GROUP, VERSION, _info.plural)(_feed(_kind))
-kopf.on.event("", "v1", "pods", labels={LABEL_JOB_ID: kopf.PRESENT})(_feed("Pod"))
-kopf.on.event("", "v1", "nodes")(_feed("Node"))
-kopf.on.event("", "v1", "namespaces")(_feed("Namespace"))
+    kopf.on.event(GROUP, VERSION, _info.plural, id=f"observe-{_kind}")(_feed(_kind))
+kopf.on.event("", "v1", "pods", labels={LABEL_JOB_ID: kopf.PRESENT}, id="observe-Pod")(_feed("Pod"))
+kopf.on.event("", "v1", "nodes", id="observe-Node")(_feed("Node"))
+kopf.on.event("", "v1", "namespaces", id="observe-Namespace")(_feed("Namespace"))

@@ -18,7 +18,8 @@ from kubatch import metrics
 from kubatch.controller.store import Store
 from kubatch.core.actions import Action, CreatePod, DeletePod, Emit, PatchStatus, Step
 from kubatch.core.reconcile import World, plan
-from kubatch.kube.client import ApiError, Kube, NotFound
+from kubatch.core.pods import LABEL_JOB_ID
+from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
 
 DEBOUNCE_SECONDS = 0.05
 TICK_SECONDS = 2.0
@@ -33,6 +34,7 @@ class ReconcileLoop:
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
 
     async def run(self) -> None:
+        await self._prime()
         while True:
             try:
                 await asyncio.wait_for(self._store.changed.wait(), timeout=TICK_SECONDS)
@@ -45,6 +47,23 @@ class ReconcileLoop:
             except Exception:  # noqa: BLE001 - one bad cycle must not stop the operator
                 self._logger.exception("reconcile cycle failed; retrying on the next wake-up")
                 metrics.CYCLE_ERRORS.inc()
+
+    async def _prime(self) -> None:
+        """List everything once before the first cycle.
+
+        Watch streams start independently; without this, a restarted operator could see
+        a RUNNING job before its pod and take the pod for vanished.
+        """
+        listings = {kind: self._kube.list(kind) for kind in KINDS}
+        listings["Pod"] = self._kube.list_pods(label_selector=LABEL_JOB_ID)
+        listings["Node"] = self._kube.list_nodes()
+        listings["Namespace"] = self._kube.list_namespaces()
+        results = await asyncio.gather(*listings.values())
+        for kind, items in zip(listings, results):
+            for item in items:
+                item.setdefault("kind", kind)
+                self._store.record(kind, item)
+        self._logger.info("store primed: %s", {kind: len(items) for kind, items in zip(listings, results)})
 
     async def cycle(self) -> None:
         started = time.perf_counter()

@@ -17,6 +17,8 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, verbose: boo
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # kopf reports every watch event's handler at INFO
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
     kopf.run(standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),

@@ -220,9 +220,7 @@ def build_container_pod(
         spec["serviceAccountName"] = container["serviceAccountName"]
     if attempt_duration_seconds:
         spec["activeDeadlineSeconds"] = int(attempt_duration_seconds)
-    if fargate:
-        spec["affinity"] = _one_job_per_node()
-    return _pod(attempt=attempt, placement=placement, spec=spec, annotations=annotations, owner=owner)
+    return pod_object(attempt=attempt, placement=placement, spec=spec, annotations=annotations, owner=owner)
 
 
 def _one_job_per_node() -> dict[str, Any]:
@@ -233,8 +231,11 @@ def _one_job_per_node() -> dict[str, Any]:
     }]}}
 
 
-def _pod(*, attempt: Attempt, placement: ComputePlacement, spec: dict[str, Any],
-         annotations: dict[str, str] | None, owner: dict[str, Any] | None) -> dict[str, Any]:
+def pod_object(*, attempt: Attempt, placement: ComputePlacement, spec: dict[str, Any],
+               annotations: dict[str, str] | None, owner: dict[str, Any] | None) -> dict[str, Any]:
+    """Wrap a pod spec with kubatch's name, labels and owner (and Fargate's node isolation)."""
+    if placement.type in FARGATE_TYPES:
+        spec = {**spec, "affinity": _one_job_per_node()}
     labels = {
         LABEL_JOB_NAME: label_value(attempt.job_name),
         LABEL_JOB_ID: attempt.job_uid,

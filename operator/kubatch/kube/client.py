@@ -48,11 +48,8 @@ class ApiError(Exception):
 
     @classmethod
     def from_exception(cls, error: ApiException) -> "ApiError":
-        try:
-            message = json.loads(error.body).get("message") or error.reason
-        except (TypeError, ValueError):
-            message = str(error.reason)
-        return cls(error.status or 0, message)
+        """Raised by the client library itself, e.g. when the server cannot be reached."""
+        return cls(error.status or 0, str(error.reason))
 
 
 class NotFound(ApiError, LookupError):
@@ -74,7 +71,20 @@ def _translated(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[
 
 
 async def _json(response: Any) -> dict[str, Any]:
+    """Decode a raw response; a non-2xx status becomes ApiError (NotFound for 404).
+
+    With ``_preload_content=False`` the client library returns error responses
+    instead of raising, so every call here goes through this check.
+    """
     body = await response.read()
+    if not 200 <= response.status <= 299:
+        try:
+            message = json.loads(body).get("message") or response.reason
+        except ValueError:
+            message = body.decode(errors="replace")[:500] or str(response.reason)
+        if response.status == 404:
+            raise NotFound(message)
+        raise ApiError(response.status, message)
     return json.loads(body) if body else {}
 
 
@@ -106,17 +116,12 @@ class Kube:
     @_translated
     async def get(self, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         info = KINDS[kind]
-        try:
-            if info.namespaced:
-                response = await self._custom.get_namespaced_custom_object(
-                    GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
-            else:
-                response = await self._custom.get_cluster_custom_object(
-                    GROUP, VERSION, info.plural, name, _preload_content=False)
-        except ApiException as error:
-            if error.status == 404:
-                raise NotFound(f"{kind} {name!r} not found") from None
-            raise
+        if info.namespaced:
+            response = await self._custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
+        else:
+            response = await self._custom.get_cluster_custom_object(
+                GROUP, VERSION, info.plural, name, _preload_content=False)
         return await _json(response)
 
     @_translated
@@ -157,26 +162,21 @@ class Kube:
                       else self._custom.patch_cluster_custom_object)
             call = method(GROUP, VERSION, info.plural, name, patch,
                           _content_type=MERGE_PATCH, _preload_content=False)
-        try:
-            return await _json(await call)
-        except ApiException as error:
-            if error.status == 404:
-                raise NotFound(f"{kind} {name!r} not found") from None
-            raise
+        return await _json(await call)
 
     @_translated
     async def delete(self, kind: str, name: str, *, namespace: str | None = None) -> None:
         info = KINDS[kind]
+        if info.namespaced:
+            response = await self._custom.delete_namespaced_custom_object(
+                GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
+        else:
+            response = await self._custom.delete_cluster_custom_object(
+                GROUP, VERSION, info.plural, name, _preload_content=False)
         try:
-            if info.namespaced:
-                await self._custom.delete_namespaced_custom_object(
-                    GROUP, VERSION, namespace, info.plural, name, _preload_content=False)
-            else:
-                await self._custom.delete_cluster_custom_object(GROUP, VERSION, info.plural, name,
-                                                                _preload_content=False)
-        except ApiException as error:
-            if error.status != 404:
-                raise
+            await _json(response)
+        except NotFound:
+            pass
 
     # ---------------------------------------------------------------- pods and events
 
@@ -185,22 +185,20 @@ class Kube:
         """Create the pod; if a pod of that name exists (a retried create), return it."""
         namespace = manifest["metadata"]["namespace"]
         try:
-            response = await self._core.create_namespaced_pod(namespace, manifest, _preload_content=False)
-        except ApiException as error:
+            return await _json(await self._core.create_namespaced_pod(namespace, manifest, _preload_content=False))
+        except ApiError as error:
             if error.status != 409:
                 raise
-            response = await self._core.read_namespaced_pod(
-                manifest["metadata"]["name"], namespace, _preload_content=False)
-        return await _json(response)
+        return await _json(await self._core.read_namespaced_pod(
+            manifest["metadata"]["name"], namespace, _preload_content=False))
 
     @_translated
     async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int | None = None) -> None:
         try:
-            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=grace_seconds,
-                                                   _preload_content=False)
-        except ApiException as error:
-            if error.status != 404:
-                raise
+            await _json(await self._core.delete_namespaced_pod(
+                name, namespace, grace_period_seconds=grace_seconds, _preload_content=False))
+        except NotFound:
+            pass
 
     @_translated
     async def list_pods(self, *, label_selector: str, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -216,12 +214,19 @@ class Kube:
     async def read_pod_log(self, namespace: str, name: str, *, container: str = "main") -> str:
         response = await self._core.read_namespaced_pod_log(name, namespace, container=container,
                                                             _preload_content=False)
+        if not 200 <= response.status <= 299:
+            await _json(response)  # raises the API's error
         return (await response.read()).decode(errors="replace")
 
     @_translated
     async def list_nodes(self) -> list[dict[str, Any]]:
         return (await _json(await self._core.list_node(_preload_content=False))).get("items", [])
 
+    @_translated
+    async def list_namespaces(self) -> list[dict[str, Any]]:
+        return (await _json(await self._core.list_namespace(_preload_content=False))).get("items", [])
+
+    @_translated
     async def emit_event(self, *, regarding: dict[str, Any], reason: str, note: str, type_: str = "Normal",
                          event_time: str) -> None:
         """An events.k8s.io/v1 Event about a kubatch object (best effort: never blocks a job)."""
@@ -229,7 +234,7 @@ class Kube:
         namespace = metadata.get("namespace") or "default"
         body = {
             "apiVersion": "events.k8s.io/v1", "kind": "Event",
-            "metadata": {"generateName": f"{metadata['name']}.", "namespace": namespace},
+            "metadata": {"generateName": f"{metadata['name'][:200]}-", "namespace": namespace},
             "regarding": {"apiVersion": regarding.get("apiVersion"), "kind": regarding.get("kind"),
                           "name": metadata["name"], "namespace": metadata.get("namespace"),
                           "uid": metadata.get("uid")},
@@ -238,6 +243,6 @@ class Kube:
             "reportingInstance": os.environ.get("HOSTNAME", "kubatch-operator"),
         }
         try:
-            await self._events.create_namespaced_event(namespace, body, _preload_content=False)
-        except ApiException:
-            pass
+            await _json(await self._events.create_namespaced_event(namespace, body, _preload_content=False))
+        except ApiError:
+            pass  # an Event is a courtesy; the job's status is the record

@@ -1,0 +1,162 @@
+"""RUNNABLE jobs: one scheduling pass, then a pod per admitted job and a reason for the rest.
+
+Why here: this is the bridge between the API objects and the pure scheduler. It maps
+queues, CEs and jobs into a scheduler snapshot, runs ``schedule``, and turns each
+admission into "create the attempt's pod, then record STARTING" (in that order, so a
+crash in between leaves a pod that the next cycle adopts rather than duplicates).
+Every job left waiting gets the scheduler's message as its ``statusMessage``.
+"""
+
+from __future__ import annotations
+
+from kubatch.core import scheduling as sched
+from kubatch.core.actions import CreatePod, Step
+from kubatch.core.kubetime import parse_time
+from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTimeLimitExceeded, transition
+from kubatch.core.pods import LABEL_CE, ComputePlacement, pod_name
+from kubatch.core.reconcile.attempts import current_pod
+from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
+from kubatch.core.reconcile.podspec import attempt_pod, pod_demand
+from kubatch.core.reconcile.world import Obj, World, meta, spec, status
+
+def _seconds(ms: int | None) -> float | None:
+    return ms / 1000 if ms is not None else None
+
+
+def _compute_environment(ce: Obj) -> sched.ComputeEnvironment:
+    resources = spec(ce).get("computeResources") or {}
+    return sched.ComputeEnvironment(
+        name=meta(ce)["name"],
+        max_vcpus=float(resources.get("maxvCpus", 0)),
+        state=sched.ComputeEnvironmentState(spec(ce).get("state", "ENABLED")),
+        valid=status(ce).get("status", "VALID") != "INVALID",
+        resource_type=sched.ComputeResourceType(resources.get("type", "EC2")),
+    )
+
+
+def _queue(queue: Obj) -> sched.JobQueue:
+    order = sorted(spec(queue).get("computeEnvironmentOrder") or [], key=lambda entry: entry["order"])
+    return sched.JobQueue(name=meta(queue)["name"], priority=int(spec(queue).get("priority", 0)),
+                          compute_environments=tuple(entry["computeEnvironment"] for entry in order),
+                          scheduling_policy=spec(queue).get("schedulingPolicy"))
+
+
+def _policy(policy: Obj) -> sched.SchedulingPolicy:
+    fairshare = spec(policy).get("fairsharePolicy") or {}
+    return sched.SchedulingPolicy(
+        name=meta(policy)["name"],
+        share_decay_seconds=float(fairshare.get("shareDecaySeconds", 0)),
+        compute_reservation=int(fairshare.get("computeReservation", 0)),
+        share_distribution=tuple(
+            sched.ShareWeight(share_identifier=item["shareIdentifier"], weight_factor=float(item.get("weightFactor", 1)))
+            for item in fairshare.get("shareDistribution") or []),
+    )
+
+
+def _unschedulable_since(pod: Obj | None) -> float | None:
+    for condition in (pod or {}).get("status", {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
+            moment = parse_time(condition.get("lastTransitionTime"))
+            return moment.timestamp() if moment else None
+    return None
+
+
+def plan_admissions(world: World, *, runnable: list[Obj], active: list[Obj], now_ms: int) -> list[Step]:
+    by_uid = {meta(job)["uid"]: job for job in runnable}
+    ordered = sorted(runnable, key=lambda j: (status(j).get("createdAt") or 0, meta(j)["namespace"], meta(j)["name"]))
+    units = []
+    for sequence, job in enumerate(ordered):
+        demand = pod_demand(status(job)["resolvedDefinition"])
+        units.append(sched.RunnableUnit(
+            id=meta(job)["uid"], queue=spec(job)["jobQueue"], vcpus=demand.vcpus, memory_mib=demand.memory_mib,
+            gpus=demand.gpus, created_at=(status(job).get("createdAt") or 0) / 1000, sequence=sequence,
+            share_identifier=spec(job).get("shareIdentifier"),
+            scheduling_priority=int(status(job)["resolvedDefinition"].get("schedulingPriority") or 0),
+            runnable_since=_seconds(status(job).get("runnableAt")),
+        ))
+    admitted = []
+    for job in active:
+        demand = pod_demand(status(job).get("resolvedDefinition") or {})
+        admitted.append(sched.AdmittedUnit(
+            id=meta(job)["uid"], queue=spec(job)["jobQueue"], compute_environment=status(job)["computeEnvironment"],
+            vcpus=demand.vcpus, memory_mib=demand.memory_mib, gpus=demand.gpus,
+            started_at=(status(job).get("startedAt") or now_ms) / 1000,
+            share_identifier=spec(job).get("shareIdentifier"),
+            unschedulable_since=_unschedulable_since(current_pod(job, world)),
+        ))
+    decisions = sched.schedule(sched.Snapshot(
+        now=now_ms / 1000,
+        compute_environments=tuple(_compute_environment(ce) for ce in world.compute_environments.values()),
+        job_queues=tuple(_queue(q) for q in world.queues.values()),
+        scheduling_policies=tuple(_policy(p) for p in world.scheduling_policies.values()),
+        runnable=tuple(units), admitted=tuple(admitted),
+    ))
+
+    steps = [_admit(by_uid[a.unit_id], world.compute_environments[a.compute_environment], now_ms=now_ms)
+             for a in decisions.admissions]
+    for unit_id, wait in decisions.waits.items():
+        step = _wait(by_uid[unit_id], wait, world, now_ms=now_ms)
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+def placement_of(ce: Obj) -> ComputePlacement:
+    resources = spec(ce).get("computeResources") or {}
+    return ComputePlacement(name=meta(ce)["name"], type=resources.get("type", "EC2"),
+                            node_selector=resources.get("nodeSelector"), tolerations=resources.get("tolerations"))
+
+
+def _admit(job: Obj, ce: Obj, *, now_ms: int) -> Step:
+    attempt = int(status(job).get("attemptCount") or 0) + 1
+    manifest = attempt_pod(job, placement_of(ce), attempt=attempt)
+    admitted = transition(state=JobState.RUNNABLE, event=Admitted(compute_environment=meta(ce)["name"]))
+    fields = transition_fields(admitted, now_ms=now_ms) | {
+        "computeEnvironment": meta(ce)["name"], "attemptCount": attempt,
+        "container": {"podName": manifest["metadata"]["name"]},
+    }
+    invalid = transition(state=JobState.RUNNABLE, event=Invalidated(message="the cluster refused the job's pod"))
+    return Step((
+        CreatePod(manifest, on_invalid=job_patch(job, transition_fields(invalid, now_ms=now_ms))),
+        job_patch(job, fields),
+        transition_event(job, admitted),
+    ))
+
+
+def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> Step | None:
+    """A RUNNABLE job whose next attempt's pod exists: an earlier cycle created it, then crashed."""
+    attempt = int(status(job).get("attemptCount") or 0) + 1
+    pod = world.pods_by_job.get(meta(job)["uid"], {}).get(pod_name(job_name=meta(job)["name"], attempt=attempt))
+    if pod is None:
+        return None
+    ce_name = (meta(pod).get("labels") or {}).get(LABEL_CE)
+    admitted = transition(state=JobState.RUNNABLE, event=Admitted(compute_environment=ce_name))
+    fields = transition_fields(admitted, now_ms=now_ms) | {
+        "computeEnvironment": ce_name, "attemptCount": attempt, "container": {"podName": meta(pod)["name"]}}
+    return Step((job_patch(job, fields), transition_event(job, admitted)))
+
+
+def _wait(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | None:
+    if wait.cannot_ever_run:
+        failed = transition(state=JobState.RUNNABLE, event=Invalidated(message=wait.message))
+        return Step((job_patch(job, transition_fields(failed, now_ms=now_ms)), transition_event(job, failed)))
+    expired = _time_limit_action(job, wait, world, now_ms=now_ms)
+    if expired is not None:
+        return expired
+    if status(job).get("statusMessage") != wait.message:
+        return Step((job_patch(job, {"statusMessage": wait.message}),))
+    return None
+
+
+def _time_limit_action(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | None:
+    """jobStateTimeLimitActions: cancel a job RUNNABLE too long for a listed reason."""
+    queue = world.queues.get(spec(job)["jobQueue"]) or {}
+    runnable_ms = now_ms - int(status(job).get("runnableAt") or now_ms)
+    for action in spec(queue).get("jobStateTimeLimitActions") or []:
+        if action.get("state", "RUNNABLE") != "RUNNABLE" or not wait.reason.value.startswith(action["reason"]):
+            continue
+        if runnable_ms >= int(action["maxTimeSeconds"]) * 1000:
+            ended = transition(state=JobState.RUNNABLE, event=RunnableTimeLimitExceeded(
+                reason=action["reason"], max_time_seconds=int(action["maxTimeSeconds"])))
+            return Step((job_patch(job, transition_fields(ended, now_ms=now_ms)), transition_event(job, ended)))
+    return None

@@ -1,0 +1,119 @@
+"""From a job's frozen definition to its attempt's Pod and its resource demand.
+
+Why: both the scheduler (how many vCPUs does this job take from a CE's quota?) and
+the pod builder read the same resolved definition; keeping the two readings side by
+side means the quota counts exactly what the pod requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kubatch.core.definition import container_gpus, container_memory_mib, container_vcpus
+from kubatch.core.pods import Attempt, ComputePlacement, aws_environment, build_container_pod, pod_object
+from kubatch.core.reconcile.world import Obj, meta, spec, status
+
+ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+@dataclass(frozen=True)
+class Demand:
+    vcpus: float
+    memory_mib: int
+    gpus: int
+
+
+def cpu_quantity(value: str | int | float) -> float:
+    text = str(value)
+    return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def memory_mib_quantity(value: str | int) -> int:
+    text = str(value)
+    for suffix, factor in {**_BINARY, **_DECIMAL}.items():
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor // 2**20)
+    return int(float(text) // 2**20)
+
+
+def _eks_containers(resolved: dict[str, Any]) -> list[dict[str, Any]]:
+    pod_properties = (resolved.get("eksProperties") or {}).get("podProperties") or {}
+    containers = copy.deepcopy(pod_properties.get("containers") or [])
+    overrides = ((resolved.get("eksPropertiesOverride") or {}).get("podProperties") or {}).get("containers") or []
+    for container, override in zip(containers, overrides):
+        container.update({k: v for k, v in override.items() if v is not None})
+    return containers
+
+
+def pod_demand(resolved: dict[str, Any]) -> Demand:
+    """vCPUs, MiB and GPUs one attempt takes from its CE's quota."""
+    if "containerProperties" in resolved:
+        container = resolved["containerProperties"]
+        return Demand(container_vcpus(container), container_memory_mib(container), container_gpus(container))
+    vcpus, memory, gpus = 0.0, 0, 0
+    for container in _eks_containers(resolved):
+        resources = container.get("resources") or {}
+        amounts = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
+        vcpus += cpu_quantity(amounts.get("cpu", 0))
+        memory += memory_mib_quantity(amounts.get("memory", 0))
+        gpus += int(amounts.get("nvidia.com/gpu", 0))
+    return Demand(vcpus or 1.0, memory, gpus)
+
+
+def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
+    """Tags reach the pod when propagateTags is set (AWS copies them to the task)."""
+    annotations: dict[str, str] = {}
+    pod_metadata = ((resolved.get("eksProperties") or {}).get("podProperties") or {}).get("metadata") or {}
+    annotations.update(pod_metadata.get("annotations") or {})
+    if spec(job).get("propagateTags"):
+        annotations.update({k: str(v) for k, v in (resolved.get("tags") or {}).items() if ANNOTATION_KEY.match(k)})
+    return annotations
+
+
+def _owner(job: Obj) -> dict[str, Any]:
+    return {"apiVersion": job.get("apiVersion", "kubatch.io/v1alpha1"), "kind": "BatchJob",
+            "name": meta(job)["name"], "uid": meta(job)["uid"], "controller": True, "blockOwnerDeletion": False}
+
+
+def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int) -> dict[str, Any]:
+    resolved = status(job)["resolvedDefinition"]
+    this = Attempt(namespace=meta(job)["namespace"], job_name=meta(job)["name"], job_uid=meta(job)["uid"],
+                   queue=spec(job)["jobQueue"], attempt=attempt)
+    timeout = (resolved.get("timeout") or {}).get("attemptDurationSeconds")
+    annotations = _annotations(job, resolved)
+    if "containerProperties" in resolved:
+        return build_container_pod(attempt=this, placement=placement, container=resolved["containerProperties"],
+                                   parameters=resolved.get("parameters") or {}, attempt_duration_seconds=timeout,
+                                   annotations=annotations, owner=_owner(job))
+    return _eks_pod(this, placement, resolved, timeout=timeout, annotations=annotations, owner=_owner(job))
+
+
+def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, Any], *, timeout: int | None,
+             annotations: dict[str, str], owner: dict[str, Any]) -> dict[str, Any]:
+    """A pod from ``eksProperties.podProperties``, the Kubernetes-native definition."""
+    pod_properties = copy.deepcopy((resolved.get("eksProperties") or {}).get("podProperties") or {})
+    containers = _eks_containers(resolved)
+    for container in containers:
+        container["env"] = [*container.get("env", []), *aws_environment(attempt, placement)]
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "containers": containers,
+        "nodeSelector": placement.selector(),
+        "tolerations": placement.pod_tolerations(),
+        "enableServiceLinks": False,
+    }
+    for key in ("initContainers", "volumes", "serviceAccountName", "hostNetwork", "dnsPolicy",
+                "imagePullSecrets", "shareProcessNamespace"):
+        if pod_properties.get(key) is not None:
+            pod_spec[key] = pod_properties[key]
+    if timeout:
+        pod_spec["activeDeadlineSeconds"] = int(timeout)
+    pod = pod_object(attempt=attempt, placement=placement, spec=pod_spec, annotations=annotations, owner=owner)
+    extra_labels = (pod_properties.get("metadata") or {}).get("labels") or {}
+    pod["metadata"]["labels"] = {**extra_labels, **pod["metadata"]["labels"]}
+    return pod

@@ -1,0 +1,78 @@
+"""A new BatchJob: check it can run, freeze its definition, and make it RUNNABLE.
+
+Why at submission: AWS Batch validates SubmitJob against the queue and the definition
+and freezes the definition then. A job that names a missing or disabled queue, a
+missing definition, or a namespace the queue does not serve fails at once with
+``InvalidJob`` and a message naming the field, rather than waiting forever.
+"""
+
+from __future__ import annotations
+
+from kubatch.core.actions import Step
+from kubatch.core.definition import InvalidJobError, parse_definition_ref, resolve_job
+from kubatch.core.kubetime import epoch_millis, parse_time
+from kubatch.core.lifecycle import Invalidated, JobState, transition
+from kubatch.core.reconcile.definitions import find_revision
+from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_fields
+from kubatch.core.reconcile.world import Obj, World, labels_match, meta, spec
+
+UNSUPPORTED_YET = {
+    "arrayProperties": "array jobs",
+    "dependsOn": "job dependencies",
+}
+
+
+def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
+    """The first status of a job that has none yet; None to wait (definition not numbered)."""
+    namespace = meta(job)["namespace"]
+    created = parse_time(meta(job).get("creationTimestamp"))
+    base = {
+        "jobId": meta(job)["uid"],
+        "jobQueue": spec(job).get("jobQueue"),
+        "createdAt": epoch_millis(created) if created else now_ms,
+        "observedGeneration": meta(job).get("generation"),
+        "attemptCount": 0,
+        "attempts": [],
+    }
+    try:
+        _check_queue(job, world, namespace=namespace)
+        for field, what in UNSUPPORTED_YET.items():
+            if spec(job).get(field):
+                raise InvalidJobError(f"spec.{field}: {what} are not supported by this kubatch version yet")
+        found = find_revision(world, namespace=namespace, ref=parse_definition_ref(spec(job).get("jobDefinition")))
+        if found is None:
+            return None
+        definition_spec, revision = found
+        if definition_spec.get("type") == "multinode" or definition_spec.get("nodeProperties"):
+            raise InvalidJobError("spec.jobDefinition: multi-node parallel jobs are not supported by this "
+                                  "kubatch version yet")
+        resolved = resolve_job(job_spec=spec(job), definition_spec=definition_spec, revision=revision)
+    except InvalidJobError as error:
+        failed = transition(state=JobState.SUBMITTED, event=Invalidated(message=str(error)))
+        return Step((job_patch(job, base | transition_fields(failed, now_ms=now_ms)),
+                     job_event(job, reason="Failed", message=f"InvalidJob {error}", warning=True)))
+    fields = base | {
+        "status": JobState.RUNNABLE.value,
+        "statusReason": None,
+        "statusMessage": "Waiting to be placed on a compute environment",
+        "runnableAt": now_ms,
+        "resolvedDefinition": resolved,
+    }
+    return Step((job_patch(job, fields),
+                 job_event(job, reason="Runnable", message=f"Submitted to queue {base['jobQueue']} with "
+                           f"definition {spec(job).get('jobDefinition')} "
+                           f"(revision {resolved['revision']})")))
+
+
+def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
+    name = spec(job).get("jobQueue")
+    queue = world.queues.get(name)
+    if queue is None:
+        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not exist")
+    if spec(queue).get("state", "ENABLED") == "DISABLED":
+        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} is DISABLED and accepts no new jobs")
+    namespace_labels = (meta(world.namespaces[namespace]).get("labels") or {}) \
+        if namespace in world.namespaces else {"kubernetes.io/metadata.name": namespace}
+    if not labels_match(spec(queue).get("namespaceSelector"), namespace_labels):
+        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not accept jobs from namespace "
+                              f"{namespace!r} (its namespaceSelector does not match)")
