@@ -60,7 +60,7 @@ def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env = os.environ | {"KUBECONFIG": str(kubectl.kubeconfig)}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces"],
+            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces", "--metrics-port", "0"],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
         )
     OPERATOR_LOGS.append(log_path)
