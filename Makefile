@@ -1,5 +1,5 @@
 # The two commands of the README, plus a few conveniences.
-.PHONY: demo test cluster-up cluster-down crds
+.PHONY: demo test down cluster-up crds
 
 demo:          ## build what is missing, start cluster + operator, run the demo job
 	bash hack/demo.sh
@@ -7,11 +7,11 @@ demo:          ## build what is missing, start cluster + operator, run the demo 
 test:          ## run the whole test suite (unit + e2e on a real control plane)
 	bash hack/test.sh
 
-cluster-up:
-	bash hack/cluster.sh up
+down:          ## stop the demo operator and the local cluster
+	bash hack/down.sh
 
-cluster-down:
-	bash hack/cluster.sh down
+cluster-up:    ## only the local cluster (prints its kubeconfig)
+	bash hack/cluster.sh up
 
 crds:          ## regenerate crds/ from the pydantic models
 	bash -c 'source hack/venv.sh && kubatch crds'

@@ -1,15 +1,27 @@
 """Prometheus metrics, all defined here, units in their names.
 
 Why one file: dashboards and alerts depend on these names; one place to read them all.
+The loop sets the gauges from each cycle's snapshot, so they always agree with what
+the scheduler saw.
 """
 
 from prometheus_client import Counter, Gauge, Histogram
 
 CYCLE_SECONDS = Histogram(
-    "kubatch_reconcile_cycle_duration_seconds", "Time to plan one reconcile cycle over the whole snapshot.",
-    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    "kubatch_scheduling_cycle_duration_seconds",
+    "Time to plan one reconcile cycle (snapshot, schedule, decisions) over all jobs.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-CYCLE_ERRORS = Counter("kubatch_reconcile_cycle_errors_total", "Reconcile cycles that raised.")
-WRITE_ERRORS = Counter("kubatch_api_write_errors_total", "API writes the server refused.", ["action"])
+CYCLE_ERRORS = Counter("kubatch_scheduling_cycle_errors_total", "Reconcile cycles that raised.")
+DISPATCH_ERRORS = Counter("kubatch_dispatch_errors_total", "API writes the server refused, by action.", ["action"])
 PODS_CREATED = Counter("kubatch_pods_created_total", "Pods created for job attempts.")
-JOBS_BY_STATE = Gauge("kubatch_jobs", "Jobs known to the operator by state.", ["state"])
+SUBMIT_TO_STARTING_SECONDS = Histogram(
+    "kubatch_job_submit_to_starting_seconds",
+    "Time from a job's submission to its (first or retried) attempt being admitted.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+JOBS = Gauge("kubatch_jobs", "Jobs known to the operator, by queue and state.", ["queue", "state"])
+CE_USED_VCPUS = Gauge("kubatch_compute_environment_used_vcpus", "vCPUs held by STARTING and RUNNING jobs.",
+                      ["compute_environment"])
+CE_MAX_VCPUS = Gauge("kubatch_compute_environment_max_vcpus", "The compute environment's maxvCpus quota.",
+                     ["compute_environment"])

@@ -17,6 +17,7 @@ import time
 from kubatch import metrics
 from kubatch.controller.store import Store
 from kubatch.core.actions import Action, CreatePod, DeletePod, Emit, PatchStatus, Step
+from kubatch.controller.gauges import export_gauges
 from kubatch.core.reconcile import World, plan
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
@@ -70,6 +71,7 @@ class ReconcileLoop:
         world = World.from_objects(self._store.objects, self._store.pods_by_job)
         steps = plan(world, now_ms=int(time.time() * 1000))
         metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
+        export_gauges(world)
         if steps:
             await asyncio.gather(*(self._apply(step) for step in steps))
 
@@ -82,7 +84,7 @@ class ReconcileLoop:
                     return  # the object went away; the next cycle sees that
                 except ApiError as error:
                     self._logger.warning("%s failed: %s", type(action).__name__, error)
-                    metrics.WRITE_ERRORS.labels(action=type(action).__name__).inc()
+                    metrics.DISPATCH_ERRORS.labels(action=type(action).__name__).inc()
                     return
 
     async def _perform(self, action: Action) -> None:
@@ -90,6 +92,9 @@ class ReconcileLoop:
             updated = await self._kube.patch(action.kind, action.name, {"status": action.patch},
                                              namespace=action.namespace or None, status=True)
             self._store.record(action.kind, updated)
+            if action.kind == "BatchJob" and action.patch.get("status") == "STARTING":
+                created_ms = (updated.get("status") or {}).get("createdAt") or 0
+                metrics.SUBMIT_TO_STARTING_SECONDS.observe(max(0.0, time.time() - created_ms / 1000))
         elif isinstance(action, CreatePod):
             try:
                 created = await self._kube.create_pod(action.manifest)
@@ -103,7 +108,7 @@ class ReconcileLoop:
             self._store.record("Pod", created)
             metrics.PODS_CREATED.inc()
         elif isinstance(action, DeletePod):
-            await self._kube.delete_pod(action.namespace, action.name)
+            await self._kube.delete_pod(action.namespace, action.name, grace_seconds=action.grace_seconds)
         elif isinstance(action, Emit):
             await self._kube.emit_event(
                 regarding={"apiVersion": "kubatch.io/v1alpha1", "kind": action.kind,

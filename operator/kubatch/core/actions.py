@@ -31,6 +31,7 @@ class CreatePod:
 class DeletePod:
     namespace: str
     name: str
+    grace_seconds: int | None = None  # None: the pod's own terminationGracePeriodSeconds
 
 
 @dataclass(frozen=True)

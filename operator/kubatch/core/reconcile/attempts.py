@@ -27,6 +27,9 @@ from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transi
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 
+TERMINATE_GRACE_SECONDS = 30  # as AWS gives a container between SIGTERM and SIGKILL
+
+
 def current_pod_name(job: Obj) -> str:
     return pod_name(job_name=meta(job)["name"], attempt=int(status(job).get("attemptCount") or 1))
 
@@ -54,7 +57,7 @@ def _active_job_step(job: Obj, world: World, *, now_ms: int) -> Step | None:
         fields = transition_fields(ended, now_ms=now_ms) | _with_attempt(job, record)
         actions = [job_patch(job, fields), transition_event(job, ended)]
         if pod is not None:
-            actions.insert(0, DeletePod(namespace, meta(pod)["name"]))
+            actions.insert(0, DeletePod(namespace, meta(pod)["name"], grace_seconds=TERMINATE_GRACE_SECONDS))
         return Step(tuple(actions))
 
     node_name = (pod or {}).get("spec", {}).get("nodeName")

@@ -7,6 +7,7 @@ describe *what* happened and this module decides how it is recorded.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from kubatch.core.actions import Emit, PatchStatus
@@ -41,9 +42,24 @@ def transition_fields(transition: Transition, *, now_ms: int) -> dict[str, Any]:
     }
     if transition.state in TERMINAL_STATES:
         fields["stoppedAt"] = now_ms
+        fields["conditions"] = [_finished_condition(transition, now_ms=now_ms)]
     if transition.state is JobState.RUNNABLE:
         fields["runnableAt"] = now_ms
     return fields
+
+
+def _finished_condition(transition: Transition, *, now_ms: int) -> dict[str, Any]:
+    """Kubernetes Job-style ``Complete``/``Failed`` condition, for GitOps health checks."""
+    succeeded = transition.state is JobState.SUCCEEDED
+    moment = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "type": "Complete" if succeeded else "Failed",
+        "status": "True",
+        "reason": transition.status_reason.value if transition.status_reason else
+        ("Succeeded" if succeeded else "Failed"),
+        "message": transition.status_message or "",
+        "lastTransitionTime": moment,
+    }
 
 
 def transition_event(job: Obj, transition: Transition) -> Emit:

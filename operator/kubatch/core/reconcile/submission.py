@@ -47,6 +47,7 @@ def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
             raise InvalidJobError("spec.jobDefinition: multi-node parallel jobs are not supported by this "
                                   "kubatch version yet")
         resolved = resolve_job(job_spec=spec(job), definition_spec=definition_spec, revision=revision)
+        _check_privileged(resolved, world.queues[spec(job)["jobQueue"]], world)
     except InvalidJobError as error:
         failed = transition(state=JobState.SUBMITTED, event=Invalidated(message=str(error)))
         return Step((job_patch(job, base | transition_fields(failed, now_ms=now_ms)),
@@ -64,6 +65,24 @@ def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
                            f"(revision {resolved['revision']})")))
 
 
+def _wants_privileged(resolved: dict) -> bool:
+    if (resolved.get("containerProperties") or {}).get("privileged"):
+        return True
+    containers = ((resolved.get("eksProperties") or {}).get("podProperties") or {}).get("containers") or []
+    return any((c.get("securityContext") or {}).get("privileged") for c in containers)
+
+
+def _check_privileged(resolved: dict, queue: Obj, world: World) -> None:
+    """Privileged containers run only where every CE of the queue allows them."""
+    if not _wants_privileged(resolved):
+        return
+    refusing = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []
+                if not spec(world.compute_environments.get(entry["computeEnvironment"], {})).get("allowPrivileged")]
+    if refusing:
+        raise InvalidJobError(f"containerProperties.privileged: compute environment {', '.join(refusing)} does not "
+                              "allow privileged containers (set its spec.allowPrivileged: true)")
+
+
 def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
     name = spec(job).get("jobQueue")
     queue = world.queues.get(name)
@@ -71,6 +90,10 @@ def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not exist")
     if spec(queue).get("state", "ENABLED") == "DISABLED":
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} is DISABLED and accepts no new jobs")
+    ces = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []]
+    if not any(ce in world.compute_environments for ce in ces):
+        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} has no valid compute environment "
+                              f"({', '.join(ces)} do not exist)")
     namespace_labels = (meta(world.namespaces[namespace]).get("labels") or {}) \
         if namespace in world.namespaces else {"kubernetes.io/metadata.name": namespace}
     if not labels_match(spec(queue).get("namespaceSelector"), namespace_labels):
