@@ -25,7 +25,7 @@ kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 pid_file="$state/demo-operator.pid"
 if ! { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }; then
   echo ">> starting the operator (log: $state/demo-operator.log)"
-  nohup kubatch operator --metrics-port 0 >"$state/demo-operator.log" 2>&1 &
+  nohup kubatch operator --metrics-port 0 --health-port 0 >"$state/demo-operator.log" 2>&1 &
   echo $! >"$pid_file"
 fi
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -51,20 +53,34 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 
+@dataclass(frozen=True)
+class OperatorProcess:
+    log: Path
+    metrics_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """CRDs installed and ``kubatch operator`` running; yields the operator's log file."""
+def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+    """CRDs installed and ``kubatch operator`` running (log file and metrics URL)."""
     kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(REPO_ROOT / "crds"))
     kubectl.run("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
     log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    metrics_port = _free_port()
     env = os.environ | {"KUBECONFIG": str(kubectl.kubeconfig)}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces", "--metrics-port", "0"],
+            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
+             "--metrics-port", str(metrics_port), "--health-port", "0"],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
         )
     OPERATOR_LOGS.append(log_path)
-    yield log_path
+    yield OperatorProcess(log=log_path, metrics_url=f"http://127.0.0.1:{metrics_port}/metrics")
     process.terminate()
     try:
         process.wait(timeout=20)

@@ -32,12 +32,15 @@ def crds(output_dir: Path) -> None:
 @click.option("--namespace", "-n", "namespaces", multiple=True, help="watch only these namespaces (repeatable)")
 @click.option("--all-namespaces", "-A", is_flag=True, help="watch every namespace (the default without -n)")
 @click.option("--metrics-port", type=int, default=8080, show_default=True, help="Prometheus /metrics port (0: off)")
+@click.option("--health-port", type=int, default=8081, show_default=True, help="liveness /healthz port (0: off)")
 @click.option("--verbose", "-v", is_flag=True)
-def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, verbose: bool) -> None:
+def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, health_port: int,
+             verbose: bool) -> None:
     """Run the operator (what the Helm chart's Deployment runs)."""
     from kubatch.controller.run import run_operator
 
-    run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port, verbose=verbose)
+    run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port,
+                 health_port=health_port, verbose=verbose)
 
 
 def main() -> None:

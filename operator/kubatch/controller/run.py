@@ -12,7 +12,7 @@ import kopf
 from prometheus_client import start_http_server
 
 
-def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, verbose: bool) -> None:
+def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool) -> None:
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
@@ -22,4 +22,4 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, verbose: boo
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
     kopf.run(standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
-             liveness_endpoint="http://0.0.0.0:8081/healthz")
+             liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)

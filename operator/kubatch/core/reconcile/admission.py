@@ -15,7 +15,7 @@ from kubatch.core.kubetime import parse_time
 from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTimeLimitExceeded, transition
 from kubatch.core.pods import LABEL_CE, ComputePlacement, pod_name
 from kubatch.core.reconcile.attempts import current_pod
-from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
+from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.podspec import attempt_pod, pod_demand
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
@@ -137,15 +137,22 @@ def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> Step | None:
 
 
 def _wait(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | None:
-    if wait.cannot_ever_run:
-        failed = transition(state=JobState.RUNNABLE, event=Invalidated(message=wait.message))
-        return Step((job_patch(job, transition_fields(failed, now_ms=now_ms)), transition_event(job, failed)))
+    """Say why the job waits (AWS keeps even never-fitting jobs RUNNABLE, with the reason).
+
+    ``statusReason`` carries the scheduler's code (``CAPACITY``,
+    ``MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT``, …) so that jobStateTimeLimitActions
+    can match it; a job that cannot ever run also gets a Warning event, once.
+    """
     expired = _time_limit_action(job, wait, world, now_ms=now_ms)
     if expired is not None:
         return expired
-    if status(job).get("statusMessage") != wait.message:
-        return Step((job_patch(job, {"statusMessage": wait.message}),))
-    return None
+    fields = {"statusReason": wait.reason.value, "statusMessage": wait.message}
+    if all(status(job).get(key) == value for key, value in fields.items()):
+        return None
+    actions: list = [job_patch(job, fields)]
+    if wait.cannot_ever_run and status(job).get("statusReason") != wait.reason.value:
+        actions.append(job_event(job, reason="CannotRun", message=wait.message, warning=True))
+    return Step(tuple(actions))
 
 
 def _time_limit_action(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | None:

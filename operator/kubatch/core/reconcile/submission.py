@@ -90,6 +90,12 @@ def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not exist")
     if spec(queue).get("state", "ENABLED") == "DISABLED":
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} is DISABLED and accepts no new jobs")
+    share = spec(job).get("shareIdentifier")
+    if spec(queue).get("schedulingPolicy") and not share:
+        raise InvalidJobError(f"spec.shareIdentifier: required on JobQueue {name!r}, which has a scheduling policy")
+    if share and not spec(queue).get("schedulingPolicy"):
+        raise InvalidJobError(f"spec.shareIdentifier: JobQueue {name!r} has no scheduling policy (FIFO); "
+                              "remove the share identifier")
     ces = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []]
     if not any(ce in world.compute_environments for ce in ces):
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} has no valid compute environment "
