@@ -76,7 +76,7 @@ def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
-             "--metrics-port", str(metrics_port), "--health-port", "0"],
+             "--metrics-port", str(metrics_port), "--health-port", "0", "--image-pull-grace-seconds", "5"],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
         )
     OPERATOR_LOGS.append(log_path)

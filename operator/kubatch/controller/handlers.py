@@ -25,7 +25,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     settings.watching.server_timeout = 300
     memo.store = Store()
     memo.kube = await Kube.connect()
-    memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger)
+    memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings)
     memo.loop_task = asyncio.create_task(memo.loop.run(), name="kubatch-reconcile-loop")
 
 

@@ -18,7 +18,7 @@ from kubatch import metrics
 from kubatch.controller.store import Store
 from kubatch.core.actions import Action, CreatePod, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
-from kubatch.core.reconcile import World, plan
+from kubatch.core.reconcile import Settings, World, plan
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
 
@@ -28,8 +28,9 @@ MAX_CONCURRENT_WRITES = 32
 
 
 class ReconcileLoop:
-    def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger) -> None:
+    def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings) -> None:
         self._store = store
+        self._settings = settings
         self._kube = kube
         self._logger = logger
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
@@ -69,7 +70,7 @@ class ReconcileLoop:
     async def cycle(self) -> None:
         started = time.perf_counter()
         world = World.from_objects(self._store.objects, self._store.pods_by_job)
-        steps = plan(world, now_ms=int(time.time() * 1000))
+        steps = plan(world, now_ms=int(time.time() * 1000), settings=self._settings)
         metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
         export_gauges(world)
         if steps:

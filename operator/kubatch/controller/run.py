@@ -11,8 +11,11 @@ import logging
 import kopf
 from prometheus_client import start_http_server
 
+from kubatch.core.reconcile import Settings
 
-def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool) -> None:
+
+def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool,
+                 settings: Settings = Settings()) -> None:
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
@@ -21,5 +24,5 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
-    kopf.run(standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
+    kopf.run(memo=kopf.Memo(settings=settings), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
              liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)

@@ -19,9 +19,10 @@ from kubatch.core.reconcile.definitions import plan_definitions
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
 from kubatch.core.reconcile.submission import plan_submission
+from kubatch.core.reconcile.settings import PodRetention, Settings
 from kubatch.core.reconcile.world import Obj, World, spec, status
 
-__all__ = ["World", "plan"]
+__all__ = ["PodRetention", "Settings", "World", "plan"]
 
 
 def _stop_request(job: Obj, *, now_ms: int) -> Step | None:
@@ -39,7 +40,7 @@ def _stop_request(job: Obj, *, now_ms: int) -> Step | None:
     return Step((job_patch(job, transition_fields(stopped, now_ms=now_ms)), transition_event(job, stopped)))
 
 
-def plan(world: World, *, now_ms: int) -> list[Step]:
+def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[Step]:
     steps: list[Step] = plan_definitions(world)
     runnable: list[Obj] = []
     active: list[Obj] = []
@@ -48,7 +49,7 @@ def plan(world: World, *, now_ms: int) -> list[Step]:
         if state in TERMINAL_STATES:
             continue
         if state in ACTIVE_STATES:
-            step, holds_capacity = plan_active_job(job, world, now_ms=now_ms)
+            step, holds_capacity = plan_active_job(job, world, now_ms=now_ms, settings=settings)
             if holds_capacity:
                 active.append(job)
         else:

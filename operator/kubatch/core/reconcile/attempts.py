@@ -24,6 +24,7 @@ from kubatch.core.nodefacts import NodeFacts
 from kubatch.core.outcome import Outcome, attempt_times, classify_pod
 from kubatch.core.pods import pod_name
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
+from kubatch.core.reconcile.settings import PodRetention, Settings
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 
@@ -38,16 +39,16 @@ def current_pod(job: Obj, world: World) -> Obj | None:
     return world.pods_by_job.get(meta(job)["uid"], {}).get(current_pod_name(job))
 
 
-def plan_active_job(job: Obj, world: World, *, now_ms: int) -> tuple[Step | None, bool]:
+def plan_active_job(job: Obj, world: World, *, now_ms: int, settings: Settings) -> tuple[Step | None, bool]:
     """The step for a STARTING/RUNNING job, and whether it still holds its CE's capacity."""
-    step = _active_job_step(job, world, now_ms=now_ms)
+    step = _active_job_step(job, world, now_ms=now_ms, settings=settings)
     ends_attempt = step is not None and any(
         isinstance(action, PatchStatus) and action.patch.get("status") not in (None, *ACTIVE_STATES)
         for action in step.actions)
     return step, not ends_attempt
 
 
-def _active_job_step(job: Obj, world: World, *, now_ms: int) -> Step | None:
+def _active_job_step(job: Obj, world: World, *, now_ms: int, settings: Settings) -> Step | None:
     state = JobState(status(job)["status"])
     pod = current_pod(job, world)
     namespace = meta(job)["namespace"]
@@ -65,6 +66,7 @@ def _active_job_step(job: Obj, world: World, *, now_ms: int) -> Step | None:
     resolved = status(job).get("resolvedDefinition") or {}
     outcome = classify_pod(
         pod=pod, now=datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc), node=node,
+        image_pull_grace_seconds=settings.image_pull_grace_seconds,
         attempt_duration_seconds=(resolved.get("timeout") or {}).get("attemptDurationSeconds"),
     )
     if outcome is None:
@@ -79,9 +81,16 @@ def _active_job_step(job: Obj, world: World, *, now_ms: int) -> Step | None:
     if ended.state is JobState.RUNNABLE:
         fields["computeEnvironment"] = None
     actions = [job_patch(job, fields), transition_event(job, ended)]
-    if ended.delete_pod and pod is not None:
+    if pod is not None and (ended.delete_pod or _retire(settings, retried=ended.state is JobState.RUNNABLE)):
         actions.insert(0, DeletePod(namespace, meta(pod)["name"]))
     return Step(tuple(actions))
+
+
+def _retire(settings: Settings, *, retried: bool) -> bool:
+    """Whether a finished attempt's pod goes, by the retention policy (its record stays)."""
+    if settings.pod_retention is PodRetention.NONE:
+        return True
+    return retried and settings.pod_retention is PodRetention.LAST
 
 
 def _still_going(job: Obj, pod: Obj | None, *, state: JobState) -> Step | None:
