@@ -98,9 +98,9 @@ class ReconcileLoop:
                 metrics.SUBMIT_TO_STARTING_SECONDS.observe(max(0.0, time.time() - created_ms / 1000))
         elif isinstance(action, CreatePod):
             try:
-                created = await self._kube.create_pod(action.manifest)
+                created = await self._kube.create_pod(action.manifest, owner_label=LABEL_JOB_ID)
             except ApiError as error:
-                if error.status == 422 and action.on_invalid is not None:
+                if error.status in (409, 422) and action.on_invalid is not None:
                     patch = dict(action.on_invalid.patch)
                     patch["statusMessage"] = f"{patch.get('statusMessage', '')}: {error.message}"
                     await self._perform(PatchStatus(action.on_invalid.kind, action.on_invalid.namespace,

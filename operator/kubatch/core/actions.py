@@ -23,7 +23,7 @@ class PatchStatus:
 @dataclass(frozen=True)
 class CreatePod:
     manifest: dict[str, Any]
-    # status patch to record if the API refuses the pod as invalid (HTTP 422)
+    # status patch to record if the API refuses the pod: invalid (422) or its name taken by another job (409)
     on_invalid: PatchStatus | None = None
 
 

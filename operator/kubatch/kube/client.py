@@ -181,16 +181,24 @@ class Kube:
     # ---------------------------------------------------------------- pods and events
 
     @_translated
-    async def create_pod(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """Create the pod; if a pod of that name exists (a retried create), return it."""
+    async def create_pod(self, manifest: dict[str, Any], *, owner_label: str) -> dict[str, Any]:
+        """Create the pod; if this same pod exists already (a retried create), return it.
+
+        A pod of that name that carries another value of ``owner_label`` belongs to
+        someone else: that is a 409 error, never an adoption.
+        """
         namespace = manifest["metadata"]["namespace"]
         try:
             return await _json(await self._core.create_namespaced_pod(namespace, manifest, _preload_content=False))
         except ApiError as error:
             if error.status != 409:
                 raise
-        return await _json(await self._core.read_namespaced_pod(
+        existing = await _json(await self._core.read_namespaced_pod(
             manifest["metadata"]["name"], namespace, _preload_content=False))
+        ours = manifest["metadata"]["labels"].get(owner_label)
+        if (existing["metadata"].get("labels") or {}).get(owner_label) != ours:
+            raise ApiError(409, f"pod {manifest['metadata']['name']!r} already exists and belongs to another job")
+        return existing
 
     @_translated
     async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int | None = None) -> None:
