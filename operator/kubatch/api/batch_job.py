@@ -189,6 +189,19 @@ class ArrayPropertiesDetail(KubeModel):
 
     size: int | None = Field(default=None, description="Number of child jobs.")
     statusSummary: StatusSummary | None = Field(default=None, description="Number of children in each state.")
+    succeeded: str | None = Field(default=None, description="Indexes of children that SUCCEEDED, as ranges like 0-99,120.")
+    failed: str | None = Field(default=None, description="Indexes of children that FAILED, as ranges like 3,7-9.")
+    exitCodes: dict[str, str] | None = Field(
+        default=None, description="Ended children by their last exit code: exit code -> index ranges.")
+    attempts: dict[str, str] | None = Field(
+        default=None, description="Ended children by their number of attempts: count -> index ranges.")
+    reasons: dict[str, str] | None = Field(
+        default=None, description="Failed children by statusReason: reason -> index ranges.")
+    children: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="Children that are STARTING, RUNNING or waiting to retry, by index: status, attemptCount, "
+        "computeEnvironment and their attempts so far. A child leaves this map when it ends.",
+    )
 
 
 class BatchJobStatus(StatusModel):

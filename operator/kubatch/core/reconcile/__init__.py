@@ -5,16 +5,35 @@ controller only feeds the snapshot in and carries the steps out, so every rule i
 unit-tested without a cluster and a cycle's cost is measurable on its own.
 
 Order inside a cycle: definitions are numbered, new jobs are submitted, cancel and
-terminate requests are honoured, running attempts are observed, and only then are
-RUNNABLE jobs scheduled, against capacity that already excludes what just ended.
+terminate requests are honoured, dependencies are checked, running attempts (of jobs
+and of array children) are observed, and only then are RUNNABLE units scheduled,
+against capacity that already excludes what just ended.
 """
 
 from __future__ import annotations
 
 from kubatch.core.actions import Step
-from kubatch.core.lifecycle import ACTIVE_STATES, TERMINAL_STATES, CancelRequested, JobState, TerminateRequested, transition
-from kubatch.core.reconcile.admission import adopt_existing_pod, plan_admissions
+from kubatch.core.lifecycle import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    CancelRequested,
+    DependenciesMet,
+    DependencyFailed,
+    JobState,
+    TerminateRequested,
+    transition,
+)
+from kubatch.core.reconcile.admission import (
+    Candidate,
+    Holding,
+    adopt_existing_pod,
+    plan_admissions,
+    single_job_candidate,
+    single_job_holding,
+)
+from kubatch.core.reconcile.arrays import ArrayCycle, is_array, plan_array
 from kubatch.core.reconcile.attempts import plan_active_job
+from kubatch.core.reconcile.dependencies import JobIndex, job_gate
 from kubatch.core.reconcile.definitions import plan_definitions
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
@@ -40,29 +59,54 @@ def _stop_request(job: Obj, *, now_ms: int) -> Step | None:
     return Step((job_patch(job, transition_fields(stopped, now_ms=now_ms)), transition_event(job, stopped)))
 
 
+def _pending_job(job: Obj, jobs: JobIndex, *, now_ms: int) -> Step | None:
+    """A single job waiting for its dependencies."""
+    gate = job_gate(job, jobs)
+    if gate.failed_on or gate.open:
+        event = DependencyFailed(dependency=gate.failed_on) if gate.failed_on else DependenciesMet()
+        moved = transition(state=JobState.PENDING, event=event)
+        return Step((job_patch(job, transition_fields(moved, now_ms=now_ms)), transition_event(job, moved)))
+    message = f"Waiting for dependency {gate.waiting_on}"
+    if status(job).get("statusMessage") != message:
+        return Step((job_patch(job, {"statusMessage": message}),))
+    return None
+
+
 def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[Step]:
     steps: list[Step] = plan_definitions(world)
-    runnable: list[Obj] = []
-    active: list[Obj] = []
+    jobs = JobIndex(world.jobs)
+    candidates: list[Candidate] = []
+    holdings: list[Holding] = []
+    arrays: list[ArrayCycle] = []
     for job in world.jobs:
         state = status(job).get("status")
+        step: Step | None = None
         if state in TERMINAL_STATES:
             continue
-        if state in ACTIVE_STATES:
+        if state is None:
+            step = _stop_request(job, now_ms=now_ms) or plan_submission(job, world, jobs, now_ms=now_ms)
+        elif is_array(job):
+            cycle = plan_array(job, world, jobs, now_ms=now_ms, settings=settings)
+            arrays.append(cycle)
+            candidates += cycle.candidates
+            holdings += cycle.holdings
+            step = Step(tuple(cycle.actions)) if cycle.actions else None
+        elif state in ACTIVE_STATES:
             step, holds_capacity = plan_active_job(job, world, now_ms=now_ms, settings=settings)
             if holds_capacity:
-                active.append(job)
+                holdings.append(single_job_holding(job, world))
         else:
             step = _stop_request(job, now_ms=now_ms)
-            if step is None and state is None:
-                step = plan_submission(job, world, now_ms=now_ms)
+            if step is None and state == JobState.PENDING:
+                step = _pending_job(job, jobs, now_ms=now_ms)
             elif step is None and state == JobState.RUNNABLE:
                 step = adopt_existing_pod(job, world, now_ms=now_ms)
                 if step is None:
-                    runnable.append(job)
+                    candidates.append(single_job_candidate(job, world, now_ms=now_ms))
         if step is not None:
             steps.append(step)
-    steps += plan_admissions(world, runnable=runnable, active=active, now_ms=now_ms)
+    steps += plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)
+    steps += [step for cycle in arrays if (step := cycle.message_step()) is not None]
     steps += plan_compute_environment_status(world)
     steps += plan_queue_status(world)
     return steps

@@ -9,6 +9,9 @@ Every job left waiting gets the scheduler's message as its ``statusMessage``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from kubatch.core import scheduling as sched
 from kubatch.core.actions import CreatePod, Step
 from kubatch.core.kubetime import parse_time
@@ -16,7 +19,7 @@ from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTime
 from kubatch.core.pods import LABEL_CE, ComputePlacement, pod_name
 from kubatch.core.reconcile.attempts import current_pod
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
-from kubatch.core.reconcile.podspec import attempt_pod, pod_demand
+from kubatch.core.reconcile.podspec import Demand, attempt_pod, pod_demand
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 def _seconds(ms: int | None) -> float | None:
@@ -61,29 +64,75 @@ def _unschedulable_since(pod: Obj | None) -> float | None:
     return None
 
 
-def plan_admissions(world: World, *, runnable: list[Obj], active: list[Obj], now_ms: int) -> list[Step]:
-    by_uid = {meta(job)["uid"]: job for job in runnable}
-    ordered = sorted(runnable, key=lambda j: (status(j).get("createdAt") or 0, meta(j)["namespace"], meta(j)["name"]))
+@dataclass(frozen=True)
+class Candidate:
+    """One RUNNABLE unit (a job, or one child of an array) and what to do with the scheduler's answer."""
+
+    job: Obj
+    index: int | None
+    demand: Demand
+    runnable_since_ms: int | None
+    admit: Callable[[Obj], Step]                 # given the chosen CE
+    wait: Callable[[sched.Wait], Step | None]
+
+    @property
+    def unit_id(self) -> str:
+        uid = meta(self.job)["uid"]
+        return uid if self.index is None else f"{uid}:{self.index}"
+
+    def order(self) -> tuple:
+        return (status(self.job).get("createdAt") or 0, meta(self.job)["namespace"], meta(self.job)["name"],
+                -1 if self.index is None else self.index)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Capacity held by a STARTING or RUNNING unit."""
+
+    job: Obj
+    index: int | None
+    compute_environment: str
+    demand: Demand
+    started_at_ms: int | None
+    pod: Obj | None
+
+
+def single_job_candidate(job: Obj, world: World, *, now_ms: int) -> Candidate:
+    return Candidate(job=job, index=None, demand=pod_demand(status(job)["resolvedDefinition"]),
+                     runnable_since_ms=status(job).get("runnableAt"),
+                     admit=lambda ce: _admit(job, ce, now_ms=now_ms),
+                     wait=lambda wait: _wait(job, wait, world, now_ms=now_ms))
+
+
+def single_job_holding(job: Obj, world: World) -> Holding:
+    return Holding(job=job, index=None, compute_environment=status(job)["computeEnvironment"],
+                   demand=pod_demand(status(job).get("resolvedDefinition") or {}),
+                   started_at_ms=status(job).get("startedAt"), pod=current_pod(job, world))
+
+
+def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list[Holding], now_ms: int) -> list[Step]:
+    by_id = {}
     units = []
-    for sequence, job in enumerate(ordered):
-        demand = pod_demand(status(job)["resolvedDefinition"])
+    for sequence, candidate in enumerate(sorted(candidates, key=Candidate.order)):
+        job, demand = candidate.job, candidate.demand
+        by_id[candidate.unit_id] = candidate
         units.append(sched.RunnableUnit(
-            id=meta(job)["uid"], queue=spec(job)["jobQueue"], vcpus=demand.vcpus, memory_mib=demand.memory_mib,
+            id=candidate.unit_id, queue=spec(job)["jobQueue"], vcpus=demand.vcpus, memory_mib=demand.memory_mib,
             gpus=demand.gpus, created_at=(status(job).get("createdAt") or 0) / 1000, sequence=sequence,
             share_identifier=spec(job).get("shareIdentifier"),
             scheduling_priority=int(status(job)["resolvedDefinition"].get("schedulingPriority") or 0),
-            runnable_since=_seconds(status(job).get("runnableAt")),
+            runnable_since=_seconds(candidate.runnable_since_ms),
         ))
-    admitted = []
-    for job in active:
-        demand = pod_demand(status(job).get("resolvedDefinition") or {})
-        admitted.append(sched.AdmittedUnit(
-            id=meta(job)["uid"], queue=spec(job)["jobQueue"], compute_environment=status(job)["computeEnvironment"],
-            vcpus=demand.vcpus, memory_mib=demand.memory_mib, gpus=demand.gpus,
-            started_at=(status(job).get("startedAt") or now_ms) / 1000,
-            share_identifier=spec(job).get("shareIdentifier"),
-            unschedulable_since=_unschedulable_since(current_pod(job, world)),
-        ))
+    admitted = [
+        sched.AdmittedUnit(
+            id=meta(h.job)["uid"] if h.index is None else f"{meta(h.job)['uid']}:{h.index}",
+            queue=spec(h.job)["jobQueue"], compute_environment=h.compute_environment,
+            vcpus=h.demand.vcpus, memory_mib=h.demand.memory_mib, gpus=h.demand.gpus,
+            started_at=(h.started_at_ms or now_ms) / 1000, share_identifier=spec(h.job).get("shareIdentifier"),
+            unschedulable_since=_unschedulable_since(h.pod),
+        )
+        for h in holdings
+    ]
     decisions = sched.schedule(sched.Snapshot(
         now=now_ms / 1000,
         compute_environments=tuple(_compute_environment(ce) for ce in world.compute_environments.values()),
@@ -91,11 +140,9 @@ def plan_admissions(world: World, *, runnable: list[Obj], active: list[Obj], now
         scheduling_policies=tuple(_policy(p) for p in world.scheduling_policies.values()),
         runnable=tuple(units), admitted=tuple(admitted),
     ))
-
-    steps = [_admit(by_uid[a.unit_id], world.compute_environments[a.compute_environment], now_ms=now_ms)
-             for a in decisions.admissions]
+    steps = [by_id[a.unit_id].admit(world.compute_environments[a.compute_environment]) for a in decisions.admissions]
     for unit_id, wait in decisions.waits.items():
-        step = _wait(by_uid[unit_id], wait, world, now_ms=now_ms)
+        step = by_id[unit_id].wait(wait)
         if step is not None:
             steps.append(step)
     return steps

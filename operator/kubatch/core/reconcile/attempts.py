@@ -8,6 +8,7 @@ so pods of earlier attempts are never mistaken for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +19,7 @@ from kubatch.core.lifecycle import (
     ContainerStarted,
     JobState,
     TerminateRequested,
+    Transition,
     transition,
 )
 from kubatch.core.nodefacts import NodeFacts
@@ -48,40 +50,80 @@ def plan_active_job(job: Obj, world: World, *, now_ms: int, settings: Settings) 
     return step, not ends_attempt
 
 
-def _active_job_step(job: Obj, world: World, *, now_ms: int, settings: Settings) -> Step | None:
-    state = JobState(status(job)["status"])
-    pod = current_pod(job, world)
-    namespace = meta(job)["namespace"]
-    if spec(job).get("terminateRequest"):
-        ended = transition(state=state, event=TerminateRequested(reason=spec(job)["terminateRequest"].get("reason")))
-        record = _attempt_record(job, pod, outcome=None, reason=ended.status_message, now_ms=now_ms)
-        fields = transition_fields(ended, now_ms=now_ms) | _with_attempt(job, record)
-        actions = [job_patch(job, fields), transition_event(job, ended)]
-        if pod is not None:
-            actions.insert(0, DeletePod(namespace, meta(pod)["name"], grace_seconds=TERMINATE_GRACE_SECONDS))
-        return Step(tuple(actions))
+@dataclass(frozen=True)
+class Observation:
+    """What the current attempt's pod says: nothing new, started, still pending (why), or ended."""
 
+    started_at: int | None = None
+    pending_message: str | None = None
+    ended: Transition | None = None
+    record: dict[str, Any] | None = None  # the finished attempt, as in status.attempts[]
+    delete_pod: bool = False
+
+
+NOTHING_NEW = Observation()
+
+
+def observe_attempt(*, pod: Obj | None, pod_name_if_gone: str, state: JobState, resolved: dict[str, Any],
+                    attempts_made: int, started_at: int | None, world: World, now_ms: int,
+                    settings: Settings) -> Observation:
+    """Classify the attempt's pod (shared by single jobs and array children)."""
     node_name = (pod or {}).get("spec", {}).get("nodeName")
     node = NodeFacts.from_node(name=node_name, node=world.nodes.get(node_name)) if node_name else None
-    resolved = status(job).get("resolvedDefinition") or {}
     outcome = classify_pod(
         pod=pod, now=datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc), node=node,
         image_pull_grace_seconds=settings.image_pull_grace_seconds,
         attempt_duration_seconds=(resolved.get("timeout") or {}).get("attemptDurationSeconds"),
     )
     if outcome is None:
-        return _still_going(job, pod, state=state)
-
-    attempts_made = int(status(job).get("attemptCount") or 1)
+        times = attempt_times(pod=pod)
+        if state is JobState.STARTING and times.started_at is not None:
+            return Observation(started_at=times.started_at)
+        if state is JobState.STARTING and pod is not None:
+            return Observation(pending_message=_pending_message(pod))
+        return NOTHING_NEW
     ended = transition(state=state, event=AttemptEnded(
         outcome=outcome, retry_strategy=resolved.get("retryStrategy"), attempts_made=attempts_made))
-    record = _attempt_record(job, pod, outcome=outcome, reason=outcome.status_message, now_ms=now_ms)
-    fields = transition_fields(ended, now_ms=now_ms) | _with_attempt(job, record)
-    fields["container"] = record["container"]
-    if ended.state is JobState.RUNNABLE:
+    record = attempt_record(pod, pod_name_if_gone=pod_name_if_gone, outcome=outcome,
+                            reason=outcome.status_message, started_at=started_at, now_ms=now_ms)
+    retire = ended.delete_pod or _retire(settings, retried=ended.state is JobState.RUNNABLE)
+    return Observation(ended=ended, record=record, delete_pod=pod is not None and retire)
+
+
+def _active_job_step(job: Obj, world: World, *, now_ms: int, settings: Settings) -> Step | None:
+    state = JobState(status(job)["status"])
+    pod = current_pod(job, world)
+    namespace = meta(job)["namespace"]
+    if spec(job).get("terminateRequest"):
+        ended = transition(state=state, event=TerminateRequested(reason=spec(job)["terminateRequest"].get("reason")))
+        record = attempt_record(pod, pod_name_if_gone=current_pod_name(job), outcome=None,
+                                reason=ended.status_message, started_at=status(job).get("startedAt"), now_ms=now_ms)
+        fields = transition_fields(ended, now_ms=now_ms) | _with_attempt(job, record)
+        actions = [job_patch(job, fields), transition_event(job, ended)]
+        if pod is not None:
+            actions.insert(0, DeletePod(namespace, meta(pod)["name"], grace_seconds=TERMINATE_GRACE_SECONDS))
+        return Step(tuple(actions))
+
+    seen = observe_attempt(pod=pod, pod_name_if_gone=current_pod_name(job), state=state,
+                           resolved=status(job).get("resolvedDefinition") or {},
+                           attempts_made=int(status(job).get("attemptCount") or 1),
+                           started_at=status(job).get("startedAt"), world=world, now_ms=now_ms, settings=settings)
+    if seen.started_at is not None:
+        started = transition(state=state, event=ContainerStarted())
+        fields = transition_fields(started, now_ms=seen.started_at)
+        fields["startedAt"] = status(job).get("startedAt") or seen.started_at
+        fields["container"] = {"podName": meta(pod)["name"], "nodeName": pod["spec"].get("nodeName")}
+        return Step((job_patch(job, fields), transition_event(job, started)))
+    if seen.pending_message and seen.pending_message != status(job).get("statusMessage"):
+        return Step((job_patch(job, {"statusMessage": seen.pending_message}),))
+    if seen.ended is None:
+        return None
+    fields = transition_fields(seen.ended, now_ms=now_ms) | _with_attempt(job, seen.record)
+    fields["container"] = seen.record["container"]
+    if seen.ended.state is JobState.RUNNABLE:
         fields["computeEnvironment"] = None
-    actions = [job_patch(job, fields), transition_event(job, ended)]
-    if pod is not None and (ended.delete_pod or _retire(settings, retried=ended.state is JobState.RUNNABLE)):
+    actions = [job_patch(job, fields), transition_event(job, seen.ended)]
+    if seen.delete_pod:
         actions.insert(0, DeletePod(namespace, meta(pod)["name"]))
     return Step(tuple(actions))
 
@@ -91,21 +133,6 @@ def _retire(settings: Settings, *, retried: bool) -> bool:
     if settings.pod_retention is PodRetention.NONE:
         return True
     return retried and settings.pod_retention is PodRetention.LAST
-
-
-def _still_going(job: Obj, pod: Obj | None, *, state: JobState) -> Step | None:
-    times = attempt_times(pod=pod)
-    if state is JobState.STARTING and times.started_at is not None:
-        started = transition(state=state, event=ContainerStarted())
-        fields = transition_fields(started, now_ms=times.started_at)
-        fields["startedAt"] = status(job).get("startedAt") or times.started_at
-        fields["container"] = {"podName": meta(pod)["name"], "nodeName": pod["spec"].get("nodeName")}
-        return Step((job_patch(job, fields), transition_event(job, started)))
-    if state is JobState.STARTING and pod is not None:
-        message = _pending_message(pod)
-        if message and message != status(job).get("statusMessage"):
-            return Step((job_patch(job, {"statusMessage": message}),))
-    return None
 
 
 def _pending_message(pod: Obj) -> str | None:
@@ -120,11 +147,12 @@ def _pending_message(pod: Obj) -> str | None:
     return None
 
 
-def _attempt_record(job: Obj, pod: Obj | None, *, outcome: Outcome | None, reason: str | None,
-                    now_ms: int) -> dict[str, Any]:
+def attempt_record(pod: Obj | None, *, pod_name_if_gone: str, outcome: Outcome | None, reason: str | None,
+                   started_at: int | None, now_ms: int) -> dict[str, Any]:
+    """One entry of ``status.attempts``, as DescribeJobs prints it."""
     times = attempt_times(pod=pod)
     container: dict[str, Any] = {
-        "podName": meta(pod)["name"] if pod else current_pod_name(job),
+        "podName": meta(pod)["name"] if pod else pod_name_if_gone,
         "nodeName": (pod or {}).get("spec", {}).get("nodeName"),
     }
     if outcome is not None:
@@ -132,7 +160,7 @@ def _attempt_record(job: Obj, pod: Obj | None, *, outcome: Outcome | None, reaso
         container["reason"] = outcome.container_reason.value if outcome.container_reason else None
     return {
         "container": container,
-        "startedAt": times.started_at or status(job).get("startedAt"),
+        "startedAt": times.started_at or started_at,
         "stoppedAt": times.stopped_at or now_ms,
         "statusReason": reason,
     }

@@ -80,10 +80,12 @@ def _owner(job: Obj) -> dict[str, Any]:
             "name": meta(job)["name"], "uid": meta(job)["uid"], "controller": True, "blockOwnerDeletion": False}
 
 
-def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int) -> dict[str, Any]:
+def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_index: int | None = None
+                ) -> dict[str, Any]:
     resolved = status(job)["resolvedDefinition"]
+    array_size = (spec(job).get("arrayProperties") or {}).get("size") if array_index is not None else None
     this = Attempt(namespace=meta(job)["namespace"], job_name=meta(job)["name"], job_uid=meta(job)["uid"],
-                   queue=spec(job)["jobQueue"], attempt=attempt)
+                   queue=spec(job)["jobQueue"], attempt=attempt, array_index=array_index, array_size=array_size)
     timeout = (resolved.get("timeout") or {}).get("attemptDurationSeconds")
     annotations = _annotations(job, resolved)
     if "containerProperties" in resolved:

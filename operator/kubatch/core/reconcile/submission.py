@@ -13,16 +13,11 @@ from kubatch.core.definition import InvalidJobError, parse_definition_ref, resol
 from kubatch.core.kubetime import epoch_millis, parse_time
 from kubatch.core.lifecycle import Invalidated, JobState, transition
 from kubatch.core.reconcile.definitions import find_revision
+from kubatch.core.reconcile.dependencies import JobIndex, resolve_depends_on
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_fields
 from kubatch.core.reconcile.world import Obj, World, labels_match, meta, spec
 
-UNSUPPORTED_YET = {
-    "arrayProperties": "array jobs",
-    "dependsOn": "job dependencies",
-}
-
-
-def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
+def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> Step | None:
     """The first status of a job that has none yet; None to wait (definition not numbered)."""
     namespace = meta(job)["namespace"]
     created = parse_time(meta(job).get("creationTimestamp"))
@@ -36,9 +31,7 @@ def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
     }
     try:
         _check_queue(job, world, namespace=namespace)
-        for field, what in UNSUPPORTED_YET.items():
-            if spec(job).get(field):
-                raise InvalidJobError(f"spec.{field}: {what} are not supported by this kubatch version yet")
+        depends_on = resolve_depends_on(job, jobs)
         found = find_revision(world, namespace=namespace, ref=parse_definition_ref(spec(job).get("jobDefinition")))
         if found is None:
             return None
@@ -52,15 +45,21 @@ def plan_submission(job: Obj, world: World, *, now_ms: int) -> Step | None:
         failed = transition(state=JobState.SUBMITTED, event=Invalidated(message=str(error)))
         return Step((job_patch(job, base | transition_fields(failed, now_ms=now_ms)),
                      job_event(job, reason="Failed", message=f"InvalidJob {error}", warning=True)))
+    waits = bool(depends_on) or bool(spec(job).get("arrayProperties"))
     fields = base | {
-        "status": JobState.RUNNABLE.value,
+        "status": (JobState.PENDING if waits else JobState.RUNNABLE).value,
         "statusReason": None,
-        "statusMessage": "Waiting to be placed on a compute environment",
+        "statusMessage": "Waiting for dependencies" if depends_on else
+        "Waiting to be placed on a compute environment",
         "runnableAt": now_ms,
         "resolvedDefinition": resolved,
+        "dependsOn": depends_on,
     }
+    if spec(job).get("arrayProperties"):
+        size = int(spec(job)["arrayProperties"]["size"])
+        fields["arrayProperties"] = {"size": size, "statusSummary": {"PENDING": size}}
     return Step((job_patch(job, fields),
-                 job_event(job, reason="Runnable", message=f"Submitted to queue {base['jobQueue']} with "
+                 job_event(job, reason=fields["status"].capitalize(), message=f"Submitted to queue {base['jobQueue']} with "
                            f"definition {spec(job).get('jobDefinition')} "
                            f"(revision {resolved['revision']})")))
 
