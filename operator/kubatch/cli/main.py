@@ -11,6 +11,10 @@ from pathlib import Path
 
 import click
 
+from kubatch.cli.catalog import VERBS
+from kubatch.cli.job_verbs import logs, wait
+from kubatch.cli.verbs import build
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
@@ -33,19 +37,33 @@ def crds(output_dir: Path) -> None:
 @click.option("--all-namespaces", "-A", is_flag=True, help="watch every namespace (the default without -n)")
 @click.option("--metrics-port", type=int, default=8080, show_default=True, help="Prometheus /metrics port (0: off)")
 @click.option("--health-port", type=int, default=8081, show_default=True, help="liveness /healthz port (0: off)")
+@click.option("--image-pull-grace-seconds", type=float, default=120, show_default=True,
+              help="how long an image may fail to pull before the attempt ends CannotPullContainerError")
+@click.option("--pod-retention", type=click.Choice(["all", "last", "none"]), default="last", show_default=True,
+              help="which finished attempt pods to keep for their logs")
 @click.option("--verbose", "-v", is_flag=True)
 def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, health_port: int,
-             verbose: bool) -> None:
+             image_pull_grace_seconds: float, pod_retention: str, verbose: bool) -> None:
     """Run the operator (what the Helm chart's Deployment runs)."""
     from kubatch.controller.run import run_operator
+    from kubatch.core.reconcile import PodRetention, Settings
 
     run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port,
-                 health_port=health_port, verbose=verbose)
+                 health_port=health_port, verbose=verbose,
+                 settings=Settings(image_pull_grace_seconds=image_pull_grace_seconds,
+                                   pod_retention=PodRetention(pod_retention)))
 
 
-def main() -> None:
+for _verb in VERBS:
+    cli.add_command(build(_verb))
+cli.add_command(logs)
+cli.add_command(wait)
+
+
+def main(args: list[str] | None = None, *, obj: object = None) -> None:
+    """The ``kubatch`` entry point; ``args`` and ``obj`` (a ``Runtime``) let tests run it in-process."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=args, standalone_mode=False, obj=obj)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

@@ -1,0 +1,233 @@
+"""SubmitJob, DescribeJobs, ListJobs, CancelJob, TerminateJob.
+
+SubmitJob creates a BatchJob whose spec is the request (ARNs reduced to names) after
+checking it with the API model and checking that the queue and the definition exist,
+so mistakes fail at once with a ClientException instead of an InvalidJob later. AWS
+job names are not unique, Kubernetes names are: the object is named after the job
+(lowercased, ``_`` as ``-``), with a random suffix when that name is taken, and the
+AWS name is kept in an annotation when it differs. The job id is the object's uid.
+
+Cancel and terminate write a request into the job's spec; the operator acts on it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from kubatch.api import BatchJobSpec, StopRequest
+from kubatch.kube.client import ApiError
+from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
+from kubatch.service.children import selector, unit_details, unit_detail
+from kubatch.service.context import Context
+from kubatch.service.definitions import reference
+from kubatch.service.errors import ClientException
+from kubatch.service.fields import (
+    INSTANCES,
+    drop_aws_only,
+    model_fields,
+    pick,
+    refuse,
+    refuse_unknown,
+    require,
+    validated,
+)
+from kubatch.service.job_refs import JobRef, find_job, index_jobs, parse_job_ref
+from kubatch.service.objects import CONFLICT, read
+from kubatch.service.paging import page
+from kubatch.service.port import Obj
+from kubatch.service.shapes import JOB_NAME_ANNOTATION, current_revision, job_detail, job_summary, present
+
+KIND = "BatchJob"
+SPEC_FIELDS = model_fields(BatchJobSpec, excluding=["cancelRequest", "terminateRequest"])
+AWS_ONLY = {
+    "containerOverrides.instanceType": INSTANCES,
+    "nodeOverrides.nodePropertyOverrides[].containerOverrides.instanceType": INSTANCES,
+    "nodeOverrides.nodePropertyOverrides[].instanceTypes": INSTANCES,
+    "consumableResourcePropertiesOverride": "consumable resources are not modelled; use resourceRequirements",
+}
+UNSUPPORTED = {"ecsPropertiesOverride": "use containerOverrides or eksPropertiesOverride"}
+JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+DESCRIBE_MAX = 100
+LIST_LIMIT = 1000
+FORBIDDEN = 403
+NAME_ATTEMPTS = 5
+
+
+def _dependencies(values: Any) -> Any:
+    """``dependsOn`` with job ARNs reduced to ids (anything else is left for the model to judge)."""
+    if not isinstance(values, list):
+        return values
+    return [{**item, "jobId": name_of(item["jobId"], resource=JOB, field=f"dependsOn[{index}].jobId")}
+            if isinstance(item, dict) and item.get("jobId") is not None else item
+            for index, item in enumerate(values)]
+
+
+async def _check_target(ctx: Context, spec: dict[str, Any]) -> None:
+    """The queue exists and is ENABLED, the definition (and revision) exists; skipped where RBAC forbids reading."""
+    try:
+        queue = await read(ctx, "JobQueue", spec["jobQueue"], field="jobQueue")
+        if (queue.get("spec") or {}).get("state") == "DISABLED":
+            raise ClientException(f"jobQueue: JobQueue {spec['jobQueue']!r} is DISABLED and accepts no new jobs")
+        ref = reference(spec["jobDefinition"], field="jobDefinition")
+        definition = await read(ctx, "JobDefinition", ref.name, field="jobDefinition")
+    except ApiError as error:
+        if error.status != FORBIDDEN:
+            raise
+        return
+    kept = {int(item.get("revision") or 0) for item in (definition.get("status") or {}).get("revisions") or []}
+    latest = current_revision(definition)
+    if ref.revision is not None and ref.revision != latest and ref.revision not in kept:
+        raise ClientException(f"jobDefinition: revision {ref.revision} of {ref.name!r} does not exist "
+                              f"(latest is {latest})")
+
+
+def _object_name(job_name: str) -> str:
+    return job_name.lower().replace("_", "-").rstrip("-")
+
+
+async def _create(ctx: Context, *, job_name: str, spec: dict[str, Any]) -> Obj:
+    base = _object_name(job_name)
+    name = base
+    for _ in range(NAME_ATTEMPTS):
+        metadata: dict[str, Any] = {"name": name}
+        if name != job_name:
+            metadata["annotations"] = {JOB_NAME_ANNOTATION: job_name}
+        try:
+            return await ctx.kube.create(KIND, {"metadata": metadata, "spec": spec}, namespace=ctx.namespace)
+        except ApiError as error:
+            if error.status != CONFLICT:
+                raise
+        name = f"{base}-{secrets.token_hex(3)[:5]}"
+    raise ClientException(f"jobName: no free object name found for {job_name!r}")
+
+
+async def submit_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    refuse(request, UNSUPPORTED)
+    request = drop_aws_only(ctx, request, AWS_ONLY)
+    refuse_unknown(request, {"jobName", *SPEC_FIELDS})
+    require(request, "jobName", "jobQueue", "jobDefinition")
+    job_name = request["jobName"]
+    if not isinstance(job_name, str) or not JOB_NAME.match(job_name):
+        raise ClientException(f"jobName: {job_name!r} must be 1 to 128 letters, digits, '-' and '_', starting with a "
+                              "letter or digit")
+    spec = validated(BatchJobSpec, {
+        **pick(request, SPEC_FIELDS),
+        "jobQueue": name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue"),
+        "jobDefinition": name_of(request["jobDefinition"], resource=JOB_DEFINITION, field="jobDefinition"),
+        "dependsOn": _dependencies(request.get("dependsOn")),
+    })
+    await _check_target(ctx, spec)
+    job = await _create(ctx, job_name=job_name, spec=spec)
+    uid = job["metadata"]["uid"]
+    return {"jobArn": ctx.arns.build(JOB, uid), "jobName": job_name, "jobId": uid}
+
+
+async def describe_one(ctx: Context, job: Obj, ref: JobRef) -> dict[str, Any]:
+    """The DescribeJobs entry of the job, or of the child ``ref`` names."""
+    if not ref.is_child:
+        return job_detail(job, arns=ctx.arns)
+    pods = await ctx.kube.list_pods(label_selector=selector(job, ref), namespace=ctx.namespace)
+    return unit_detail(job, ref=ref, pods=pods, arns=ctx.arns)
+
+
+async def describe_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    refuse_unknown(request, {"jobs"})
+    require(request, "jobs")
+    values = request["jobs"]
+    if not isinstance(values, list) or len(values) > DESCRIBE_MAX:
+        raise ClientException(f"jobs: must be a list of 1 to {DESCRIBE_MAX} job ids")
+    refs = [parse_job_ref(value, field="jobs") for value in values]
+    jobs = index_jobs(await ctx.kube.list(KIND, namespace=ctx.namespace))
+    return {"jobs": [await describe_one(ctx, jobs[ref.id], ref) for ref in refs if ref.id in jobs]}
+
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def _matches(text: str, pattern: str) -> bool:
+    return text.startswith(pattern[:-1]) if pattern.endswith("*") else text == pattern
+
+
+def _filter(item: Any) -> Predicate:
+    """A predicate on DescribeJobs entries for one ListJobs filter (``{"name": …, "values": [one value]}``)."""
+    if not isinstance(item, dict) or not isinstance(item.get("values"), list) or len(item["values"]) != 1:
+        raise ClientException("filters: each filter is {name, values} with exactly one value")
+    name, value = item.get("name"), str(item["values"][0])
+    if name == "JOB_NAME":
+        return lambda detail: _matches(detail["jobName"].lower(), value.lower())
+    if name == "JOB_DEFINITION":
+        wanted = name_of(value, resource=JOB_DEFINITION, field="filters.values")
+
+        def by_definition(detail: dict[str, Any]) -> bool:
+            actual = name_of(detail.get("jobDefinition") or "-", resource=JOB_DEFINITION, field="jobDefinition")
+            return _matches(actual if ":" in wanted else actual.split(":")[0], wanted)
+
+        return by_definition
+    if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):
+        if not value.isdigit():
+            raise ClientException(f"filters: {name} takes epoch milliseconds, not {value!r}")
+        sign = 1 if name == "AFTER_CREATED_AT" else -1
+        return lambda detail: sign * ((detail.get("createdAt") or 0) - int(value)) > 0
+    raise ClientException(f"filters: unknown filter {name!r} (JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT, "
+                          "AFTER_CREATED_AT)")
+
+
+def _order(detail: dict[str, Any]) -> list[Any]:
+    """Newest first; children by index."""
+    index = (detail.get("arrayProperties") or {}).get("index", (detail.get("nodeDetails") or {}).get("nodeIndex", -1))
+    return [-(detail.get("createdAt") or 0), index, detail["jobId"]]
+
+
+async def _candidates(ctx: Context, request: dict[str, Any]) -> list[dict[str, Any]]:
+    scopes = [field for field in ("jobQueue", "arrayJobId", "multiNodeJobId") if request.get(field)]
+    if len(scopes) > 1:
+        raise ClientException("give only one of jobQueue, arrayJobId and multiNodeJobId")
+    if scopes and scopes[0] != "jobQueue":
+        parent = await find_job(ctx, parse_job_ref(request[scopes[0]], field=scopes[0]), field=scopes[0])
+        return await unit_details(ctx, parent, nodes=scopes[0] == "multiNodeJobId")
+    jobs = await ctx.kube.list(KIND, namespace=ctx.namespace)
+    if scopes:
+        queue = name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue")
+        jobs = [job for job in jobs if (job.get("spec") or {}).get("jobQueue") == queue]
+    return [job_detail(job, arns=ctx.arns) for job in jobs]
+
+
+async def list_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    """AWS's rules: without a status or filter only RUNNING jobs are listed; with a filter, every status."""
+    refuse_unknown(request, {"jobQueue", "arrayJobId", "multiNodeJobId", "jobStatus", "maxResults", "nextToken",
+                             "filters"})
+    filters = [_filter(item) for item in request.get("filters") or []]
+    status = request.get("jobStatus")
+    if status is not None and status not in STATUSES:
+        raise ClientException(f"jobStatus: must be one of {', '.join(STATUSES)}")
+    if status is None and not filters:
+        status = "RUNNING"
+    details = [detail for detail in await _candidates(ctx, request)
+               if (filters or status == detail["status"]) and all(match(detail) for match in filters)]
+    chosen, token = page(details, request=request, key=_order, limit=LIST_LIMIT)
+    return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})
+
+
+async def _stop(ctx: Context, request: dict[str, Any], *, field: str) -> dict[str, Any]:
+    refuse_unknown(request, {"jobId", "reason"})
+    require(request, "jobId", "reason")
+    ref = parse_job_ref(request["jobId"], field="jobId")
+    if ref.is_child:
+        raise ClientException(f"jobId: kubatch stops array and multi-node jobs as a whole: name {ref.id}")
+    stop = validated(StopRequest, {"reason": request["reason"]})
+    job = await find_job(ctx, ref, field="jobId")
+    if not (job.get("spec") or {}).get(field):
+        await ctx.kube.patch(KIND, job["metadata"]["name"], {"spec": {field: stop}}, namespace=ctx.namespace)
+    return {}
+
+
+async def cancel_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    return await _stop(ctx, request, field="cancelRequest")
+
+
+async def terminate_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    return await _stop(ctx, request, field="terminateRequest")

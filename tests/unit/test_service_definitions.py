@@ -1,0 +1,136 @@
+"""Job definitions and their revisions through the service layer, on the in-memory cluster."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from kubatch.service import ClientException, invoke
+from tests.unit.fake_kube import SEED_DEFINITION, FakeKube, changed, make_context, refusal
+
+ARN = "arn:aws:batch:us-east-1:000000000000:job-definition/"
+
+SEED = SEED_DEFINITION
+
+
+def numbered(kube: FakeKube, name: str, *, revision: int, kept: list[dict] | None = None) -> None:
+    """What the operator writes once it has numbered the current spec."""
+    definition = kube.stored("JobDefinition", name)
+    definition["status"] = {"revision": revision, "status": "ACTIVE",
+                            "observedGeneration": definition["metadata"]["generation"], "revisions": kept or []}
+
+
+@pytest.fixture
+def kube() -> FakeKube:
+    return FakeKube()
+
+
+async def test_register_the_seed_definition(kube: FakeKube) -> None:
+    ctx, warnings = make_context(kube)
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response == {"jobDefinitionName": "my-batch-job", "jobDefinitionArn": ARN + "my-batch-job:1",
+                        "revision": 1}
+    expected = {key: value for key, value in SEED.items() if key != "jobDefinitionName"}
+    assert kube.stored("JobDefinition", "my-batch-job")["spec"] == expected
+    assert warnings == []
+
+
+async def test_a_changed_spec_is_the_next_revision_and_replaces_the_old_one(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    numbered(kube, "my-batch-job", revision=1)
+    changed = copy.deepcopy(SEED)
+    del changed["containerProperties"]["environment"]
+    changed["containerProperties"]["vcpus"] = 4
+    response = await invoke(ctx, "RegisterJobDefinition", changed)
+    assert response["revision"] == 2
+    assert response["jobDefinitionArn"] == ARN + "my-batch-job:2"
+    stored = kube.stored("JobDefinition", "my-batch-job")["spec"]["containerProperties"]
+    assert "environment" not in stored and stored["vcpus"] == 4
+
+
+async def test_registering_the_same_spec_again_changes_nothing(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    numbered(kube, "my-batch-job", revision=7)
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response["revision"] == 7
+    assert ("patch", "JobDefinition") not in kube.calls
+
+
+async def test_aws_only_fields_are_dropped_with_a_warning_and_ecs_properties_refused(kube: FakeKube) -> None:
+    ctx, warnings = make_context(kube)
+    request = copy.deepcopy(SEED)
+    request["containerProperties"]["jobRoleArn"] = "arn:aws:iam::1:role/r"
+    request["containerProperties"]["logConfiguration"] = {"logDriver": "awslogs"}
+    await invoke(ctx, "RegisterJobDefinition", request)
+    assert "jobRoleArn" not in kube.stored("JobDefinition", "my-batch-job")["spec"]["containerProperties"]
+    assert warnings == [
+        "containerProperties.jobRoleArn is ignored: IAM has no meaning on Kubernetes (use RBAC and serviceAccountName)",
+        "containerProperties.logConfiguration is ignored: logs are the pods' logs (kubatch logs)",
+    ]
+    with pytest.raises(ClientException, match="ecsProperties: not supported by kubatch"):
+        await invoke(ctx, "RegisterJobDefinition", {**SEED, "ecsProperties": {"taskProperties": []}})
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"containerProperties": None}, "type container needs exactly one of containerProperties or eksProperties"),
+    ({"containerProperties": {"image": "x", "vcpus": 0}}, "containerProperties.vcpus: must be at least 1"),
+    ({"timeout": {"attemptDurationSeconds": 30}}, "timeout.attemptDurationSeconds: must be at least 60"),
+    ({"retryStrategy": {"attempts": 11}}, "retryStrategy.attempts: must be at most 10"),
+    ({"type": "batch"}, "type: must be one of 'container' or 'multinode'"),
+    ({"jobDefinitionName": "My_Job"}, "jobDefinitionName: 'My_Job' is not a valid name here"),
+    ({"containerProperties": {"image": "x", "environment": [{"name": "AWS_BATCH_X"}]}},
+     "environment[].name must not start with AWS_BATCH"),
+])
+async def test_invalid_definitions_name_the_field(kube: FakeKube, change: dict, message: str) -> None:
+    assert (await refusal(kube, "RegisterJobDefinition", changed(SEED, change))).startswith(message)
+
+
+async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    old_spec = {"type": "container", "containerProperties": {"image": "busybox"}}
+    numbered(kube, "my-batch-job", revision=2, kept=[{"revision": 1, "spec": old_spec},
+                                                      {"revision": 2, "spec": {"type": "container"}}])
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "other", "type": "container",
+                                                "containerProperties": {"image": "busybox"}})
+    everything = await invoke(ctx, "DescribeJobDefinitions", {})
+    assert [(d["jobDefinitionName"], d["revision"]) for d in everything["jobDefinitions"]] == [
+        ("my-batch-job", 2), ("my-batch-job", 1), ("other", 1)]
+    latest = everything["jobDefinitions"][0]
+    assert latest == {"jobDefinitionName": "my-batch-job", "jobDefinitionArn": ARN + "my-batch-job:2", "revision": 2,
+                      "status": "ACTIVE", **{k: v for k, v in SEED.items() if k != "jobDefinitionName"},
+                      "containerOrchestrationType": "ECS"}
+    old = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [ARN + "my-batch-job:1"]})
+    assert old["jobDefinitions"][0]["containerProperties"] == {"image": "busybox"}
+    by_name = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "other", "status": "ACTIVE"})
+    assert [d["jobDefinitionArn"] for d in by_name["jobDefinitions"]] == [ARN + "other:1"]
+    inactive = await invoke(ctx, "DescribeJobDefinitions", {"status": "INACTIVE"})
+    assert inactive == {"jobDefinitions": []}
+    page = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2})
+    rest = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2, "nextToken": page["nextToken"]})
+    assert [d["revision"] for d in page["jobDefinitions"] + rest["jobDefinitions"]] == [2, 1, 1]
+
+
+async def test_eks_definitions_say_so(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "pod", "type": "container", "eksProperties": {
+        "podProperties": {"containers": [{"name": "main", "image": "busybox"}]}}})
+    described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": ["pod:1"]})
+    assert described["jobDefinitions"][0]["containerOrchestrationType"] == "EKS"
+
+
+async def test_deregister_deletes_the_definition_named_by_its_latest_revision(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    numbered(kube, "my-batch-job", revision=3)
+    with pytest.raises(ClientException, match="my-batch-job:2 is not the latest revision \\(3\\)"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job:2"})
+    assert await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": ARN + "my-batch-job:3"}) == {}
+    assert not kube.objects
+    with pytest.raises(ClientException, match="JobDefinition 'my-batch-job' does not exist in namespace 'default'"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job"})
+    with pytest.raises(ClientException, match="is not a job definition name, name:revision or ARN"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "a:b:c"})

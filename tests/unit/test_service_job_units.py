@@ -1,0 +1,153 @@
+"""Array children and nodes seen through their pods, job logs, and waiting for a job."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubatch.service import ClientException, invoke
+from kubatch.service.logs import job_log
+from kubatch.service.waiting import wait_for_job
+from tests.unit.fake_kube import CREATED_MS, FakeKube, make_context, provision
+
+PREFIX = "arn:aws:batch:us-east-1:000000000000:"
+ENDED = {"terminated": {"exitCode": 3, "reason": "Error", "startedAt": "2024-05-01T12:00:05Z",
+                        "finishedAt": "2024-05-01T12:00:09Z"}}
+
+
+@pytest.fixture
+async def kube() -> FakeKube:
+    kube = FakeKube()
+    await provision(kube, queues=("q",), definition={"jobDefinitionName": "d", "type": "container",
+                                                     "containerProperties": {"image": "busybox"}})
+    return kube
+
+
+async def submit(kube: FakeKube, name: str, **fields: object) -> str:
+    ctx, _ = make_context(kube)
+    response = await invoke(ctx, "SubmitJob", {"jobName": name, "jobQueue": "q", "jobDefinition": "d", **fields})
+    return response["jobId"]
+
+
+def pod(kube: FakeKube, uid: str, name: str, *, attempt: int, log: str = "", index: int | None = None,
+        node: int | None = None, **kwargs: object) -> None:
+    labels = {"kubatch.io/job-id": uid, "kubatch.io/attempt": str(attempt)}
+    if index is not None:
+        labels["kubatch.io/array-index"] = str(index)
+    if node is not None:
+        labels["kubatch.io/node-index"] = str(node)
+    kube.put_pod(name=name, labels=labels, log=log, **kwargs)
+
+
+async def test_an_array_child_is_described_from_its_pods(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "arr", arrayProperties={"size": 3})
+    kube.stored("BatchJob", "arr")["status"] = {"status": "RUNNING", "createdAt": CREATED_MS,
+                                                "arrayProperties": {"size": 3, "statusSummary": {"RUNNING": 1}}}
+    pod(kube, uid, "arr-i1-a1", attempt=1, index=1, phase="Failed", state=ENDED)
+    pod(kube, uid, "arr-i1-a2", attempt=2, index=1, phase="Running",
+        state={"running": {"startedAt": "2024-05-01T12:00:10Z"}})
+    (child,) = (await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}:1"]}))["jobs"]
+    assert child["jobId"] == f"{uid}:1"
+    assert child["jobArn"] == f"{PREFIX}job/{uid}:1"
+    assert child["status"] == "RUNNING"
+    assert child["arrayProperties"] == {"index": 1}
+    assert child["attempts"] == [{"container": {"exitCode": 3, "reason": "Error", "podName": "arr-i1-a1",
+                                                "nodeName": "node-1"},
+                                  "startedAt": CREATED_MS + 5000, "stoppedAt": CREATED_MS + 9000}]
+    assert child["startedAt"] == CREATED_MS + 5000
+    assert child["container"] == {"podName": "arr-i1-a2", "nodeName": "node-1"}
+
+
+async def test_list_children_of_an_array(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "arr", arrayProperties={"size": 3})
+    kube.stored("BatchJob", "arr")["status"] = {"status": "RUNNING", "createdAt": CREATED_MS}
+    pod(kube, uid, "arr-i0-a1", attempt=1, index=0, phase="Succeeded",
+        state={"terminated": {"exitCode": 0, "reason": "Completed"}})
+    pod(kube, uid, "arr-i2-a1", attempt=1, index=2, phase="Running")
+    every = await invoke(ctx, "ListJobs", {"arrayJobId": "arr", "filters": [{"name": "JOB_NAME", "values": ["*"]}]})
+    assert [(c["jobId"][-2:], c["status"]) for c in every["jobSummaryList"]] == [
+        (":0", "SUCCEEDED"), (":1", "RUNNABLE"), (":2", "RUNNING")]
+    assert every["jobSummaryList"][0]["container"] == {"exitCode": 0, "reason": "Completed"}
+    assert every["jobSummaryList"][0]["arrayProperties"] == {"index": 0}
+    running = await invoke(ctx, "ListJobs", {"arrayJobId": uid})
+    assert [c["jobId"] for c in running["jobSummaryList"]] == [f"{uid}:2"]
+
+
+async def test_nodes_of_a_multi_node_job(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "mnp")
+    kube.stored("BatchJob", "mnp")["status"] = {"status": "RUNNING", "resolvedDefinition": {
+        "revision": 1, "nodeProperties": {"numNodes": 2, "mainNode": 1, "nodeRangeProperties": []}}}
+    pod(kube, uid, "mnp-n0-a1", attempt=1, node=0, log="worker\n")
+    pod(kube, uid, "mnp-n1-a1", attempt=1, node=1, log="main\n")
+    nodes = await invoke(ctx, "ListJobs", {"multiNodeJobId": uid})
+    assert [n["nodeProperties"] for n in nodes["jobSummaryList"]] == [
+        {"isMainNode": False, "numNodes": 2, "nodeIndex": 0}, {"isMainNode": True, "numNodes": 2, "nodeIndex": 1}]
+    (node,) = (await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#0"]}))["jobs"]
+    assert node["nodeDetails"] == {"nodeIndex": 0, "isMainNode": False}
+    assert await job_log(ctx, job="mnp") == "main\n"
+    assert await job_log(ctx, job=f"{uid}#0") == "worker\n"
+
+
+async def test_logs_of_the_latest_or_a_chosen_attempt(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "j")
+    pod(kube, uid, "j-a1", attempt=1, log="first\n")
+    pod(kube, uid, "j-a2", attempt=2, log="second\n", containers=("sidecar", "main"))
+    assert await job_log(ctx, job="j") == "second\n"
+    assert await job_log(ctx, job=uid, attempt=1) == "first\n"
+    assert await job_log(ctx, job="j", container="sidecar") == "second\n"
+    with pytest.raises(ClientException, match="container: pod j-a2 has no container 'x' \\(it has sidecar, main\\)"):
+        await job_log(ctx, job="j", container="x")
+    with pytest.raises(ClientException, match="job: attempt 3 of j has no pod \\(the job is SUBMITTED\\)"):
+        await job_log(ctx, job="j", attempt=3)
+
+
+async def test_logs_of_eks_pods_default_to_the_first_container(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "j")
+    pod(kube, uid, "j-a1", attempt=1, log="app\n", containers=("app", "helper"))
+    assert await job_log(ctx, job="j") == "app\n"
+
+
+async def test_logs_of_an_array_need_a_child(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "arr", arrayProperties={"size": 2})
+    pod(kube, uid, "arr-i1-a1", attempt=1, index=1, log="child 1\n")
+    with pytest.raises(ClientException, match="job: arr is an array job: name one child as arr:INDEX"):
+        await job_log(ctx, job="arr")
+    assert await job_log(ctx, job="arr:1") == "child 1\n"
+
+
+async def test_wait_reports_each_change_until_the_job_ends(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await submit(kube, "j")
+    steps = iter([{"status": "RUNNABLE", "statusMessage": "ce is full"}, {"status": "RUNNABLE",
+                  "statusMessage": "ce is full"}, {"status": "RUNNING"}, {"status": "SUCCEEDED"}])
+
+    async def operator_moves(seconds: float) -> None:
+        kube.stored("BatchJob", "j")["status"] = next(steps)
+
+    seen: list[tuple[str, str | None]] = []
+    detail = await wait_for_job(ctx, job="j", until={"SUCCEEDED"}, timeout=None, interval=0,
+                                progress=lambda d: seen.append((d["status"], d.get("statusMessage"))),
+                                sleep=operator_moves)
+    assert detail["status"] == "SUCCEEDED"
+    assert seen == [("SUBMITTED", None), ("RUNNABLE", "ce is full"), ("RUNNING", None), ("SUCCEEDED", None)]
+
+
+async def test_wait_stops_at_a_final_state_or_the_timeout(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await submit(kube, "j")
+    kube.stored("BatchJob", "j")["status"] = {"status": "FAILED"}
+    detail = await wait_for_job(ctx, job="j", until={"SUCCEEDED"}, timeout=None, progress=lambda d: None)
+    assert detail["status"] == "FAILED"
+    kube.stored("BatchJob", "j")["status"] = {"status": "RUNNABLE"}
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    detail = await wait_for_job(ctx, job="j", until={"SUCCEEDED"}, timeout=0, progress=lambda d: None,
+                                sleep=no_sleep)
+    assert detail["status"] == "RUNNABLE"
