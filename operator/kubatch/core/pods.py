@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,20 +78,26 @@ class Attempt:
         return self.job_uid if self.array_index is None else f"{self.job_uid}:{self.array_index}"
 
 
+_INDEX_LIKE_SUFFIX = re.compile(r"-[in][0-9]+$")
+
+
 def pod_name(*, job_name: str, attempt: int, array_index: int | None = None, node_index: int | None = None) -> str:
-    """Deterministic pod name per (job, index, node, attempt); never longer than allowed."""
-    parts = [job_name]
-    if array_index is not None:
-        parts.append(f"i{array_index}")
-    if node_index is not None:
-        parts.append(f"n{node_index}")
-    parts.append(f"a{attempt}")
-    name = "-".join(parts)
-    if len(name) <= MAX_POD_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    suffix = name[len(job_name):]
-    return f"{job_name[: MAX_POD_NAME - len(suffix) - 11]}-{digest}{suffix}"
+    """Deterministic pod name per (job, index, node, attempt), unique across jobs, never too long.
+
+    ``hello-a1``, ``hello-i7-a1`` (array child 7), ``hello-n0-a1`` (node 0). A job whose own
+    name ends like an index token (``x-i1``) gets a short hash of its name after it, so its
+    pods never collide with those of array job ``x``'s child 1.
+    """
+    base = job_name
+    if _INDEX_LIKE_SUFFIX.search(job_name):
+        base = f"{job_name}-{hashlib.sha256(job_name.encode()).hexdigest()[:5]}"
+    suffix = "".join(f"-{tag}{number}" for tag, number in (("i", array_index), ("n", node_index), ("a", attempt))
+                     if number is not None)
+    if len(base) + len(suffix) <= MAX_POD_NAME:
+        return base + suffix
+    digest = hashlib.sha256(job_name.encode()).hexdigest()[:10]
+    prefix = job_name[: MAX_POD_NAME - len(suffix) - 11].rstrip(".-")
+    return f"{prefix}-{digest}{suffix}"
 
 
 def label_value(text: str) -> str:

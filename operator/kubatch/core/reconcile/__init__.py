@@ -100,9 +100,12 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
             if step is None and state == JobState.PENDING:
                 step = _pending_job(job, jobs, now_ms=now_ms)
             elif step is None and state == JobState.RUNNABLE:
-                step = adopt_existing_pod(job, world, now_ms=now_ms)
-                if step is None:
+                adopted = adopt_existing_pod(job, world, now_ms=now_ms)
+                if adopted is None:
                     candidates.append(single_job_candidate(job, world, now_ms=now_ms))
+                else:
+                    step, holding = adopted
+                    holdings.append(holding)
         if step is not None:
             steps.append(step)
     steps += plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)

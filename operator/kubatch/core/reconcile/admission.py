@@ -16,7 +16,7 @@ from kubatch.core import scheduling as sched
 from kubatch.core.actions import CreatePod, Step
 from kubatch.core.kubetime import parse_time
 from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTimeLimitExceeded, transition
-from kubatch.core.pods import LABEL_CE, ComputePlacement, pod_name
+from kubatch.core.pods import LABEL_CE, ComputePlacement, label_value, pod_name
 from kubatch.core.reconcile.attempts import current_pod
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.podspec import Demand, attempt_pod, pod_demand
@@ -160,7 +160,7 @@ def _admit(job: Obj, ce: Obj, *, now_ms: int) -> Step:
     admitted = transition(state=JobState.RUNNABLE, event=Admitted(compute_environment=meta(ce)["name"]))
     fields = transition_fields(admitted, now_ms=now_ms) | {
         "computeEnvironment": meta(ce)["name"], "attemptCount": attempt,
-        "container": {"podName": manifest["metadata"]["name"]},
+        "container": _fresh_container(manifest["metadata"]["name"]),
     }
     invalid = transition(state=JobState.RUNNABLE, event=Invalidated(message="the cluster refused the job's pod"))
     return Step((
@@ -170,17 +170,35 @@ def _admit(job: Obj, ce: Obj, *, now_ms: int) -> Step:
     ))
 
 
-def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> Step | None:
-    """A RUNNABLE job whose next attempt's pod exists: an earlier cycle created it, then crashed."""
+def _fresh_container(pod: str) -> dict[str, object]:
+    """``status.container`` of a new attempt: the previous attempt's exit code and node are cleared."""
+    return {"podName": pod, "nodeName": None, "exitCode": None, "reason": None}
+
+
+def ce_of_pod(pod: Obj, world: World) -> str:
+    """The CE a pod was admitted to; its label may be a shortened form of the CE's name."""
+    label = (meta(pod).get("labels") or {}).get(LABEL_CE, "")
+    if label in world.compute_environments:
+        return label
+    return next((name for name in world.compute_environments if label_value(name) == label), label)
+
+
+def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> tuple[Step, Holding] | None:
+    """A RUNNABLE job whose next attempt's pod exists: an earlier cycle created it, then crashed.
+
+    The job becomes STARTING and holds its CE's capacity in this very cycle.
+    """
     attempt = int(status(job).get("attemptCount") or 0) + 1
     pod = world.pods_by_job.get(meta(job)["uid"], {}).get(pod_name(job_name=meta(job)["name"], attempt=attempt))
     if pod is None:
         return None
-    ce_name = (meta(pod).get("labels") or {}).get(LABEL_CE)
+    ce_name = ce_of_pod(pod, world)
     admitted = transition(state=JobState.RUNNABLE, event=Admitted(compute_environment=ce_name))
     fields = transition_fields(admitted, now_ms=now_ms) | {
-        "computeEnvironment": ce_name, "attemptCount": attempt, "container": {"podName": meta(pod)["name"]}}
-    return Step((job_patch(job, fields), transition_event(job, admitted)))
+        "computeEnvironment": ce_name, "attemptCount": attempt, "container": _fresh_container(meta(pod)["name"])}
+    holding = Holding(job=job, index=None, compute_environment=ce_name,
+                      demand=pod_demand(status(job)["resolvedDefinition"]), started_at_ms=None, pod=pod)
+    return Step((job_patch(job, fields), transition_event(job, admitted))), holding
 
 
 def _wait(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | None:
@@ -190,6 +208,10 @@ def _wait(job: Obj, wait: sched.Wait, world: World, *, now_ms: int) -> Step | No
     ``MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT``, …) so that jobStateTimeLimitActions
     can match it; a job that cannot ever run also gets a Warning event, once.
     """
+    if wait.reason is sched.WaitReason.JOB_QUEUE_NOT_FOUND:
+        # AWS: deleting a queue terminates its jobs; nothing could ever run this one now.
+        failed = transition(state=JobState.RUNNABLE, event=Invalidated(message=f"spec.jobQueue: {wait.message}"))
+        return Step((job_patch(job, transition_fields(failed, now_ms=now_ms)), transition_event(job, failed)))
     expired = _time_limit_action(job, wait, world, now_ms=now_ms)
     if expired is not None:
         return expired

@@ -28,10 +28,10 @@ from typing import Any
 from kubatch.core import scheduling as sched
 from kubatch.core.actions import Action, CreatePod, DeletePod, Step
 from kubatch.core.lifecycle import ACTIVE_STATES, JobState
-from kubatch.core.pods import LABEL_CE, pod_name
+from kubatch.core.pods import pod_name
 from kubatch.core.ranges import decode, encode
 from kubatch.core.reasons import StatusReason
-from kubatch.core.reconcile.admission import Candidate, Holding, placement_of
+from kubatch.core.reconcile.admission import Candidate, Holding, ce_of_pod, placement_of
 from kubatch.core.reconcile.attempts import TERMINATE_GRACE_SECONDS, attempt_record, observe_attempt
 from kubatch.core.reconcile.dependencies import Gate, JobIndex, child_gate, job_gate
 from kubatch.core.reconcile.jobstatus import job_event, job_patch
@@ -185,7 +185,7 @@ def _waiting_child(cycle: ArrayCycle, children: _Children, index: int, record: d
     pod = pods.get(pod_name(job_name=meta(job)["name"], attempt=attempt, array_index=index))
     if pod is not None:  # created by an earlier cycle: adopt it
         started = {"status": JobState.STARTING.value, "attemptCount": attempt,
-                   "computeEnvironment": (meta(pod).get("labels") or {}).get(LABEL_CE),
+                   "computeEnvironment": ce_of_pod(pod, world),
                    "attempts": record.get("attempts") or []}
         children.update(index, started)
         cycle.holdings.append(_holding(job, index, started, pod))
@@ -214,8 +214,7 @@ def _admit_child(job: Obj, index: int, attempt: int, ce: Obj, *, now_ms: int) ->
 
 
 def _holding(job: Obj, index: int, record: dict[str, Any], pod: Obj | None) -> Holding:
-    ce = record.get("computeEnvironment") or ((meta(pod).get("labels") or {}).get(LABEL_CE) if pod else None)
-    return Holding(job=job, index=index, compute_environment=ce or "",
+    return Holding(job=job, index=index, compute_environment=record.get("computeEnvironment") or "",
                    demand=pod_demand(status(job)["resolvedDefinition"]),
                    started_at_ms=record.get("startedAt"), pod=pod)
 

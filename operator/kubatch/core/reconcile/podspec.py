@@ -41,13 +41,27 @@ def memory_mib_quantity(value: str | int) -> int:
     return int(float(text) // 2**20)
 
 
-def _eks_containers(resolved: dict[str, Any]) -> list[dict[str, Any]]:
-    pod_properties = (resolved.get("eksProperties") or {}).get("podProperties") or {}
-    containers = copy.deepcopy(pod_properties.get("containers") or [])
-    overrides = ((resolved.get("eksPropertiesOverride") or {}).get("podProperties") or {}).get("containers") or []
-    for container, override in zip(containers, overrides):
-        container.update({k: v for k, v in override.items() if v is not None})
-    return containers
+def _merged_by_name(base: list[dict[str, Any]], overrides: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """AWS's container overrides: matched by name, given fields replace the definition's."""
+    by_name = {override.get("name"): override for override in overrides}
+    merged = []
+    for container in base:
+        override = by_name.get(container.get("name"), {})
+        merged.append({**container, **{k: copy.deepcopy(v) for k, v in override.items() if v is not None}})
+    return merged
+
+
+def eks_pod_properties(resolved: dict[str, Any]) -> dict[str, Any]:
+    """``eksProperties.podProperties`` with the job's ``eksPropertiesOverride`` applied."""
+    properties = copy.deepcopy((resolved.get("eksProperties") or {}).get("podProperties") or {})
+    override = (resolved.get("eksPropertiesOverride") or {}).get("podProperties") or {}
+    for key in ("containers", "initContainers"):
+        if override.get(key):
+            properties[key] = _merged_by_name(properties.get(key) or [], override[key])
+    metadata = properties.setdefault("metadata", {})
+    for key in ("labels", "annotations"):
+        metadata[key] = {**(metadata.get(key) or {}), **((override.get("metadata") or {}).get(key) or {})}
+    return properties
 
 
 def pod_demand(resolved: dict[str, Any]) -> Demand:
@@ -56,7 +70,7 @@ def pod_demand(resolved: dict[str, Any]) -> Demand:
         container = resolved["containerProperties"]
         return Demand(container_vcpus(container), container_memory_mib(container), container_gpus(container))
     vcpus, memory, gpus = 0.0, 0, 0
-    for container in _eks_containers(resolved):
+    for container in eks_pod_properties(resolved).get("containers") or []:
         resources = container.get("resources") or {}
         amounts = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
         vcpus += cpu_quantity(amounts.get("cpu", 0))
@@ -68,8 +82,8 @@ def pod_demand(resolved: dict[str, Any]) -> Demand:
 def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
     """Tags reach the pod when propagateTags is set (AWS copies them to the task)."""
     annotations: dict[str, str] = {}
-    pod_metadata = ((resolved.get("eksProperties") or {}).get("podProperties") or {}).get("metadata") or {}
-    annotations.update(pod_metadata.get("annotations") or {})
+    if "eksProperties" in resolved:
+        annotations.update(eks_pod_properties(resolved)["metadata"]["annotations"])
     if spec(job).get("propagateTags"):
         annotations.update({k: str(v) for k, v in (resolved.get("tags") or {}).items() if ANNOTATION_KEY.match(k)})
     return annotations
@@ -98,8 +112,8 @@ def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_in
 def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, Any], *, timeout: int | None,
              annotations: dict[str, str], owner: dict[str, Any]) -> dict[str, Any]:
     """A pod from ``eksProperties.podProperties``, the Kubernetes-native definition."""
-    pod_properties = copy.deepcopy((resolved.get("eksProperties") or {}).get("podProperties") or {})
-    containers = _eks_containers(resolved)
+    pod_properties = eks_pod_properties(resolved)
+    containers = pod_properties.get("containers") or []
     for container in containers:
         container["env"] = [*container.get("env", []), *aws_environment(attempt, placement)]
     pod_spec: dict[str, Any] = {
@@ -116,6 +130,5 @@ def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, 
     if timeout:
         pod_spec["activeDeadlineSeconds"] = int(timeout)
     pod = pod_object(attempt=attempt, placement=placement, spec=pod_spec, annotations=annotations, owner=owner)
-    extra_labels = (pod_properties.get("metadata") or {}).get("labels") or {}
-    pod["metadata"]["labels"] = {**extra_labels, **pod["metadata"]["labels"]}
+    pod["metadata"]["labels"] = {**pod_properties["metadata"]["labels"], **pod["metadata"]["labels"]}
     return pod
