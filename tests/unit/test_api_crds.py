@@ -144,15 +144,80 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "path", "rule"), RULES, ids=[f"{k}{p}:{r['message'][:40]}" for k, p, r in RULES])
+RULE_IDS = [f"{k}{p}:{r['message'][:40]}" for k, p, r in RULES]
+# FieldValueDuplicate is not among them: the API server drops the rule's message for it.
+REASONS = {"FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired"}
+
+
+@pytest.mark.parametrize(("kind", "path", "rule"), RULES, ids=RULE_IDS)
 def test_cel_rule_has_a_message_naming_a_field(kind: str, path: str, rule: dict[str, str]) -> None:
-    assert set(rule) == {"rule", "message"}
+    assert {"rule", "message"} <= set(rule) <= {"rule", "message", "fieldPath", "reason"}
     assert rule["rule"].strip() and rule["message"].strip()
     assert "\n" not in rule["message"]
     assert rule["rule"].count("(") == rule["rule"].count(")")
     assert rule["rule"].count("'") % 2 == 0
     fields = {name for _, node in walk(root_schema(kind)) for name in node.get("properties", {})}
     assert any(field in rule["message"] for field in fields), rule["message"]
+
+
+def node_at(kind: str, path: str) -> Schema:
+    return next(node for p, node in walk(root_schema(kind)) if p == path)
+
+
+@pytest.mark.parametrize(("kind", "path", "rule"), RULES, ids=RULE_IDS)
+def test_field_path_names_a_declared_field_the_message_names_too(kind: str, path: str, rule: dict[str, str]) -> None:
+    """The API server refuses a fieldPath that is not in the schema; the message must name the same field."""
+    assert rule.get("reason", "FieldValueInvalid") in REASONS
+    if "fieldPath" not in rule:
+        return
+    assert rule["fieldPath"].startswith(".") and "[" not in rule["fieldPath"]
+    node = node_at(kind, path)
+    for name in rule["fieldPath"].removeprefix(".").split("."):
+        node = node["properties"][name]
+    assert rule["fieldPath"].rsplit(".", 1)[-1] in rule["message"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "field_path", "reason"),
+    [
+        ("ComputeEnvironment", ".spec.computeResources", ".minvCpus", "FieldValueInvalid"),
+        ("ComputeEnvironment", ".spec.computeResources", ".instanceTypes", "FieldValueForbidden"),
+        ("ComputeEnvironment", ".spec", ".computeResources", "FieldValueRequired"),
+        ("ComputeEnvironment", ".spec", ".computeResources", "FieldValueForbidden"),
+        ("JobDefinition", ".spec", ".containerProperties.memory", "FieldValueInvalid"),
+        ("JobDefinition", ".spec.nodeProperties", ".nodeRangeProperties", "FieldValueInvalid"),
+        ("BatchJob", ".spec", ".jobQueue", "FieldValueInvalid"),
+        ("BatchJob", ".spec", ".dependsOn", "FieldValueRequired"),
+    ],
+)
+def test_rules_about_one_field_are_reported_at_that_field(kind: str, path: str, field_path: str, reason: str) -> None:
+    rules = node_at(kind, path)["x-kubernetes-validations"]
+    assert any(r.get("fieldPath") == field_path and r.get("reason") == reason for r in rules), rules
+
+
+def test_weight_factor_has_its_own_cel_rule() -> None:
+    """Whole numbers are checked against the integer-truncated OpenAPI bounds (0 and 999): CEL compares as doubles."""
+    node = lookup("SchedulingPolicy", ".spec.fairsharePolicy.shareDistribution")["items"]["properties"]["weightFactor"]
+    assert (node["minimum"], node["maximum"]) == (0.0001, 999.9999)
+    assert [r["rule"] for r in node["x-kubernetes-validations"]] == ["self >= 0.0001 && self <= 999.9999"]
+
+
+def test_each_crd_file_is_a_yaml_document_of_its_own() -> None:
+    """`helm show crds` prints the files one after another; each must start its own document."""
+    for text in RENDERED.values():
+        assert text.startswith("---\n")
+    joined = "".join(RENDERED.values())
+    assert [doc["spec"]["names"]["kind"] for doc in yaml.safe_load_all(joined)] == [
+        "ComputeEnvironment", "JobQueue", "SchedulingPolicy", "JobDefinition", "BatchJob"]
+
+
+def test_override_containers_require_a_name() -> None:
+    override = lookup("BatchJob", ".spec.eksPropertiesOverride.podProperties")
+    for field in ("containers", "initContainers"):
+        item = override["properties"][field]["items"]
+        assert item["required"] == ["name"]
+        assert item["x-kubernetes-preserve-unknown-fields"] is True
+        assert "matched by name" in override["properties"][field]["description"]
 
 
 def test_every_spec_level_rule_of_batch_job_is_covered() -> None:

@@ -34,6 +34,7 @@ MULTINODE = {
 ENVIRONMENT = {"type": "MANAGED", "computeResources": {"type": "EC2", "maxvCpus": 16}}
 QUEUE = {"priority": 1, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]}
 POLICY = {"fairsharePolicy": {"shareDecaySeconds": 0}}
+ZERO_VCPU = {"image": "mpi", "resourceRequirements": [{"type": "VCPU", "value": "0"}]}
 
 
 def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +74,18 @@ def cr(**fields: Any) -> dict[str, Any]:
 
 def resources(*pairs: tuple[str, str]) -> dict[str, Any]:
     return {"containerProperties": {"resourceRequirements": [{"type": t, "value": v} for t, v in pairs]}}
+
+
+def overrides(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"containerOverrides": {"resourceRequirements": [{"type": t, "value": v} for t, v in pairs]}}
+
+
+def fargate(container: dict[str, Any]) -> dict[str, Any]:
+    return {"platformCapabilities": ["FARGATE"], "containerProperties": container}
+
+
+def eks_override(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"eksPropertiesOverride": {"podProperties": {"containers": list(containers)}}}
 
 
 def shares(*weights: float) -> dict[str, Any]:
@@ -145,6 +158,34 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
         "targetNodes",
     ),
     ("unknown field", BatchJobSpec, JOB, {"jobName": "x"}, "jobName"),
+    ("override vcpu 0.5", BatchJobSpec, JOB, overrides(("VCPU", "0.5")), None),
+    ("override vcpu 0", BatchJobSpec, JOB, overrides(("VCPU", "0")), "must be greater than 0 for VCPU"),
+    ("override vcpu 0.0", BatchJobSpec, JOB, overrides(("VCPU", "0.0")), "must be greater than 0 for VCPU"),
+    ("override memory 0", BatchJobSpec, JOB, overrides(("MEMORY", "0")), "at least 4 (MiB) for MEMORY"),
+    ("override gpu 0", BatchJobSpec, JOB, overrides(("GPU", "0")), "at least 1 for GPU"),
+    ("override vcpus 0", BatchJobSpec, JOB, {"containerOverrides": {"vcpus": 0}}, "containerOverrides.vcpus"),
+    ("eks override by name", BatchJobSpec, JOB, eks_override({"name": "main", "command": ["x"]}), None),
+    (
+        "eks override without name",
+        BatchJobSpec,
+        JOB,
+        eks_override({"command": ["x"]}),
+        "eksPropertiesOverride.podProperties.containers.0.name: Field required",
+    ),
+    (
+        "eks init override without name",
+        BatchJobSpec,
+        JOB,
+        {"eksPropertiesOverride": {"podProperties": {"initContainers": [{"image": "x"}]}}},
+        "initContainers.0.name: Field required",
+    ),
+    (
+        "eks override same name twice",
+        BatchJobSpec,
+        JOB,
+        eks_override({"name": "main", "image": "a"}, {"name": "main", "image": "b"}),
+        "containers[].name must not name a container twice",
+    ),
     # retry rules (same model in definitions and jobs)
     ("5 evaluateOnExit", BatchJobSpec, JOB, rules(*[{"onExitCode": "1"}] * 5), None),
     ("6 evaluateOnExit", BatchJobSpec, JOB, rules(*[{"onExitCode": "1"}] * 6), "evaluateOnExit"),
@@ -197,6 +238,19 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
         None,
     ),
     ("resource type twice", JobDefinitionSpec, DEFINITION, resources(("VCPU", "1"), ("VCPU", "2")), "at most once"),
+    ("vcpu 0", JobDefinitionSpec, DEFINITION, resources(("VCPU", "0")), "must be greater than 0 for VCPU"),
+    ("vcpu 0.00", JobDefinitionSpec, DEFINITION, resources(("VCPU", "0.00")), "must be greater than 0 for VCPU"),
+    ("vcpu 0.01", JobDefinitionSpec, DEFINITION, resources(("VCPU", "0.01")), None),
+    ("memory requirement 3", JobDefinitionSpec, DEFINITION, resources(("MEMORY", "3")), "at least 4 (MiB) for MEMORY"),
+    ("memory requirement 4", JobDefinitionSpec, DEFINITION, resources(("MEMORY", "4")), None),
+    ("gpu 0", JobDefinitionSpec, DEFINITION, resources(("GPU", "0")), "at least 1 for GPU"),
+    (
+        "node range vcpu 0",
+        JobDefinitionSpec,
+        MULTINODE,
+        {"nodeProperties": {"nodeRangeProperties": [{"targetNodes": "0:3", "container": ZERO_VCPU}]}},
+        "greater than 0 for VCPU",
+    ),
     (
         "resource type unknown",
         JobDefinitionSpec,
@@ -289,6 +343,42 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
         None,
     ),
     ("platform unknown", JobDefinitionSpec, DEFINITION, {"platformCapabilities": ["LAMBDA"]}, "platformCapabilities"),
+    (
+        "fargate 120 GiB",
+        JobDefinitionSpec,
+        DEFINITION,
+        fargate({"image": "x", "resourceRequirements": [{"type": "MEMORY", "value": "122880"}]}),
+        None,
+    ),
+    (
+        "fargate MEMORY 200000",
+        JobDefinitionSpec,
+        DEFINITION,
+        fargate({"image": "x", "resourceRequirements": [{"type": "MEMORY", "value": "200000"}]}),
+        "resourceRequirements MEMORY must not exceed 122880 MiB",
+    ),
+    (
+        "fargate MEMORY 122881",
+        JobDefinitionSpec,
+        DEFINITION,
+        fargate({"image": "x", "resourceRequirements": [{"type": "MEMORY", "value": "122881"}]}),
+        "122880 MiB",
+    ),
+    ("fargate memory 122880", JobDefinitionSpec, DEFINITION, fargate({"image": "x", "memory": 122880}), None),
+    (
+        "fargate memory 200000",
+        JobDefinitionSpec,
+        DEFINITION,
+        fargate({"image": "x", "memory": 200000}),
+        "containerProperties.memory must not exceed 122880 MiB",
+    ),
+    (
+        "ec2 memory 200000",
+        JobDefinitionSpec,
+        DEFINITION,
+        {"platformCapabilities": ["EC2"], "containerProperties": {"image": "x", "memory": 200000}},
+        None,
+    ),
     # multi-node
     ("multinode", JobDefinitionSpec, MULTINODE, {}, None),
     (
@@ -312,6 +402,12 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
     ("range backwards", JobDefinitionSpec, MULTINODE, ranges("3:1"), "targetNodes"),
     ("single node past end", JobDefinitionSpec, MULTINODE, ranges("4"), "targetNodes"),
     ("range syntax", JobDefinitionSpec, MULTINODE, ranges("0-3"), "targetNodes"),
+    ("ranges cover with pieces", JobDefinitionSpec, MULTINODE, ranges("0:1", "2", "3:"), None),
+    ("ranges overlap and cover", JobDefinitionSpec, MULTINODE, ranges("2:3", "0:2"), None),
+    ("ranges miss the end", JobDefinitionSpec, MULTINODE, ranges("0:1"), "cover every node from 0 to numNodes-1"),
+    ("ranges miss node 0", JobDefinitionSpec, MULTINODE, ranges("1:"), "cover every node"),
+    ("ranges leave a gap", JobDefinitionSpec, MULTINODE, ranges("0:1", "3"), "cover every node"),
+    ("one node one range", JobDefinitionSpec, MULTINODE, ranges("0", num_nodes=1), None),
     ("numNodes 0", JobDefinitionSpec, MULTINODE, {"nodeProperties": {"numNodes": 0}}, "numNodes"),
     # ComputeEnvironment
     ("min <= desired <= max", ComputeEnvironmentSpec, ENVIRONMENT, cr(minvCpus=2, desiredvCpus=4, maxvCpus=8), None),
@@ -323,6 +419,13 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
     ("state unknown", ComputeEnvironmentSpec, ENVIRONMENT, {"state": "ON"}, "state: Input should be"),
     ("managed without resources", ComputeEnvironmentSpec, ENVIRONMENT, {"computeResources": None}, "computeResources"),
     ("unmanaged", ComputeEnvironmentSpec, ENVIRONMENT, {"type": "UNMANAGED", "computeResources": None}, None),
+    (
+        "unmanaged with resources",
+        ComputeEnvironmentSpec,
+        ENVIRONMENT,
+        {"type": "UNMANAGED"},
+        "computeResources must not be set when type is UNMANAGED",
+    ),
     ("fargate", ComputeEnvironmentSpec, ENVIRONMENT, cr(type="FARGATE_SPOT"), None),
     (
         "fargate instance types",
@@ -332,6 +435,13 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
         "FARGATE",
     ),
     ("fargate minvCpus", ComputeEnvironmentSpec, ENVIRONMENT, cr(type="FARGATE", minvCpus=0), "FARGATE"),
+    (
+        "fargate strategy",
+        ComputeEnvironmentSpec,
+        ENVIRONMENT,
+        cr(type="FARGATE_SPOT", allocationStrategy="BEST_FIT"),
+        "computeResources.allocationStrategy does not apply to FARGATE",
+    ),
     ("spot bid", ComputeEnvironmentSpec, ENVIRONMENT, cr(type="SPOT", bidPercentage=100), None),
     ("spot bid 101", ComputeEnvironmentSpec, ENVIRONMENT, cr(type="SPOT", bidPercentage=101), "bidPercentage"),
     ("bid on EC2", ComputeEnvironmentSpec, ENVIRONMENT, cr(bidPercentage=50), "bidPercentage"),
@@ -410,6 +520,8 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
     ("weight bounds", SchedulingPolicySpec, POLICY, shares(0.0001, 999.9999), None),
     ("weight too small", SchedulingPolicySpec, POLICY, shares(0.00009), "weightFactor"),
     ("weight too large", SchedulingPolicySpec, POLICY, shares(1000), "weightFactor"),
+    ("weight 0", SchedulingPolicySpec, POLICY, shares(0), "weightFactor"),
+    ("weight whole number", SchedulingPolicySpec, POLICY, shares(999), None),
     ("reservation 99", SchedulingPolicySpec, POLICY, {"fairsharePolicy": {"computeReservation": 99}}, None),
     (
         "reservation 100",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from pydantic import Field, ValidationError
@@ -17,6 +17,8 @@ class Inner(KubeModel):
     rules = (
         Rule("self.low <= self.high", "low must not exceed high", lambda m: m.low <= m.high),
         Rule("self.low == oldSelf.low", "low is immutable"),
+        Rule("self.high > 0", "high must be positive", lambda m: m.high > 0, field_path=".high",
+             reason="FieldValueInvalid"),
     )
 
     low: int = Field(ge=0, description="Low.")
@@ -32,6 +34,9 @@ class Outer(KubeModel):
     labels: dict[str, str] | None = Field(default=None, max_length=5, description="Labels.")
     anything: Any = Field(default=None, description="Any value.")
     fixed: Literal["ONLY"] = Field(default="ONLY", description="A single value.")
+    odd: Annotated[int, Field(ge=1), Rule("self % 2 == 1", "odd must be odd", lambda v: v % 2 == 1)] | None = Field(
+        default=None, description="An odd number."
+    )
 
 
 class Bookkeeping(StatusModel):
@@ -61,13 +66,32 @@ def test_rules_become_cel_validations_in_order() -> None:
     assert SCHEMA["properties"]["inner"]["x-kubernetes-validations"] == [
         {"rule": "self.low <= self.high", "message": "low must not exceed high"},
         {"rule": "self.low == oldSelf.low", "message": "low is immutable"},
+        {"rule": "self.high > 0", "message": "high must be positive", "fieldPath": ".high",
+         "reason": "FieldValueInvalid"},
     ]
+
+
+def test_a_rule_in_a_fields_annotation_is_that_fields_own() -> None:
+    assert SCHEMA["properties"]["odd"] == {
+        "description": "An odd number.",
+        "minimum": 1,
+        "type": "integer",
+        "x-kubernetes-validations": [{"rule": "self % 2 == 1", "message": "odd must be odd"}],
+    }
+    Outer(odd=3)
+    with pytest.raises(ValidationError, match="odd must be odd") as caught:
+        Outer(odd=4)
+    assert caught.value.errors()[0]["loc"] == ("odd",)
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        Outer(odd=-1)
 
 
 def test_python_runs_the_rules_that_need_no_old_object() -> None:
     Inner(low=1, high=1)
     with pytest.raises(ValidationError, match="low must not exceed high"):
         Inner(low=2, high=1)
+    with pytest.raises(ValidationError, match="high must be positive"):
+        Inner(low=0, high=0)
 
 
 def test_free_form_values_preserve_unknown_fields() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from kubatch.core.actions import PatchStatus
 from kubatch.core.lifecycle import JobState
+from kubatch.core.reconcile.admission import single_job_holding
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
 
 from .builders import (
@@ -31,8 +32,15 @@ def _patches(planner, *objects: dict) -> dict[str, dict]:
             if isinstance(action, PatchStatus)}
 
 
+def _with_holdings(the_world):
+    """CE status counts what holds capacity: here, the world's STARTING and RUNNING jobs."""
+    holding = [single_job_holding(j, the_world) for j in the_world.jobs
+               if (j.get("status") or {}).get("status") in ("STARTING", "RUNNING")]
+    return plan_compute_environment_status(the_world, holding)
+
+
 def ce_status(*objects: dict) -> dict[str, dict]:
-    return _patches(plan_compute_environment_status, *objects)
+    return _patches(_with_holdings, *objects)
 
 
 def queue_status(*objects: dict) -> dict[str, dict]:

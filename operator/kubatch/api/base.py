@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 GROUP = "kubatch.io"
 VERSION = "v1alpha1"
@@ -23,21 +25,62 @@ API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORY = "kubatch"
 
 
+Reason = Literal["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired"]
+"""How the API server words a failed rule: `Invalid value`, `Forbidden` or `Required value`.
+
+FieldValueDuplicate is left out on purpose: the API server prints only `Duplicate value:
+"object"` for it and drops the rule's message, so the user would not learn what is wrong.
+"""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One object-level check: a CEL rule for the API server and its Python twin.
+    """One check: a CEL rule for the API server and its Python twin.
 
-    `check` receives the validated model and returns True when the object is valid.
-    Transition rules (those comparing with `oldSelf`) have no Python twin: a single
-    object cannot tell what it was before, so `check` is None for them.
+    `check` receives the validated model (or, for a field rule, the field's value) and
+    returns True when it is valid. Transition rules (those comparing with `oldSelf`) have
+    no Python twin: a single object cannot tell what it was before, so `check` is None
+    for them.
+
+    A model lists its rules in `rules`; the API server then reports a failure at the
+    model's own path unless `field_path` (a relative path such as `.minvCpus`) names the
+    one field the rule is about, and `reason` says how (`Invalid value`, `Forbidden`,
+    `Required value`). A rule placed in a field's `Annotated[...]` is that field's own:
+    `self` is the field's value and the failure is reported at the field.
     """
 
     cel: str
     message: str
     check: Callable[[Any], bool] | None = None
+    field_path: str | None = None
+    reason: Reason | None = None
 
     def as_schema(self) -> dict[str, str]:
-        return {"rule": self.cel, "message": self.message}
+        schema = {"rule": self.cel, "message": self.message}
+        if self.field_path is not None:
+            schema["fieldPath"] = self.field_path
+        if self.reason is not None:
+            schema["reason"] = self.reason
+        return schema
+
+    # As `Annotated[...]` metadata: the rule of one field, checked after the field's own constraints.
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        check = self.check
+        if check is None:
+            return schema
+
+        def validate(value: Any) -> Any:
+            if not check(value):
+                raise ValueError(self.message)
+            return value
+
+        return core_schema.no_info_after_validator_function(validate, schema)
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("x-kubernetes-validations", []).append(self.as_schema())
+        return json_schema
 
 
 def _add_rules(schema: dict[str, Any], model: type[BaseModel]) -> None:

@@ -45,13 +45,15 @@ def _immutable(field: str, *, required: bool) -> Rule:
     same = f"self.{field} == oldSelf.{field}"
     if not required:
         same = f"has(self.{field}) == has(oldSelf.{field}) && (!has(self.{field}) || {same})"
-    return Rule(same, f"spec.{field} is immutable")
+    return Rule(same, f"spec.{field} is immutable", field_path=f".{field}", reason="FieldValueInvalid")
 
 
 def _set_once(field: str) -> Rule:
     return Rule(
         f"!has(oldSelf.{field}) || (has(self.{field}) && self.{field} == oldSelf.{field})",
         f"spec.{field} cannot be changed or removed once set",
+        field_path=f".{field}",
+        reason="FieldValueInvalid",
     )
 
 
@@ -101,11 +103,15 @@ class BatchJobSpec(KubeModel):
             "!has(self.dependsOn) || self.dependsOn.all(d, has(d.jobId) || (has(d.type) && d.type == 'SEQUENTIAL'))",
             "spec.dependsOn[].jobId is required unless type is SEQUENTIAL",
             lambda s: all(d.jobId is not None or d.type == "SEQUENTIAL" for d in s.dependsOn or []),
+            field_path=".dependsOn",
+            reason="FieldValueRequired",
         ),
         Rule(
             "!has(self.dependsOn) || has(self.arrayProperties) || self.dependsOn.all(d, !has(d.type))",
             "spec.dependsOn[].type (N_TO_N, SEQUENTIAL) requires spec.arrayProperties",
             lambda s: s.arrayProperties is not None or all(d.type is None for d in s.dependsOn or []),
+            field_path=".dependsOn",
+            reason="FieldValueInvalid",
         ),
         *(_immutable(field, required=True) for field in IMMUTABLE_REQUIRED),
         *(_immutable(field, required=False) for field in IMMUTABLE_OPTIONAL),

@@ -46,6 +46,8 @@ class KeyValuePair(KubeModel):
             f"!self.name.startsWith('{AWS_BATCH_PREFIX}')",
             "environment[].name must not start with AWS_BATCH: those variables are set by kubatch",
             lambda kv: not kv.name.startswith(AWS_BATCH_PREFIX),
+            field_path=".name",
+            reason="FieldValueInvalid",
         ),
     )
 

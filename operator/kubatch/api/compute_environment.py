@@ -24,14 +24,17 @@ FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
 VCpus = Annotated[int, Field(ge=0)]
 
 
-def _not_on_fargate(res: ComputeResources) -> bool:
-    ec2_only = (res.instanceTypes, res.allocationStrategy, res.bidPercentage, res.minvCpus, res.desiredvCpus)
-    return res.type not in FARGATE_TYPES or all(value is None for value in ec2_only)
+EC2_ONLY = ("minvCpus", "desiredvCpus", "instanceTypes", "allocationStrategy", "bidPercentage")
 
 
-def _spot_only(res: ComputeResources) -> bool:
-    spot_strategy = res.allocationStrategy is not None and res.allocationStrategy.startswith("SPOT_")
-    return res.type == "SPOT" or (res.bidPercentage is None and not spot_strategy)
+def _not_on_fargate(field: str) -> Rule:
+    return Rule(
+        f"!(self.type in {list(FARGATE_TYPES)}) || !has(self.{field})",
+        f"computeResources.{field} does not apply to FARGATE and FARGATE_SPOT",
+        lambda r: r.type not in FARGATE_TYPES or getattr(r, field) is None,
+        field_path=f".{field}",
+        reason="FieldValueForbidden",
+    )
 
 
 class ComputeResources(KubeModel):
@@ -42,37 +45,46 @@ class ComputeResources(KubeModel):
             "!has(self.minvCpus) || self.minvCpus <= self.maxvCpus",
             "computeResources.minvCpus must not exceed computeResources.maxvCpus",
             lambda r: r.minvCpus is None or r.minvCpus <= r.maxvCpus,
+            field_path=".minvCpus",
+            reason="FieldValueInvalid",
         ),
         Rule(
             "!has(self.desiredvCpus) || self.desiredvCpus <= self.maxvCpus",
             "computeResources.desiredvCpus must not exceed computeResources.maxvCpus",
             lambda r: r.desiredvCpus is None or r.desiredvCpus <= r.maxvCpus,
+            field_path=".desiredvCpus",
+            reason="FieldValueInvalid",
         ),
         Rule(
             "!has(self.minvCpus) || !has(self.desiredvCpus) || self.minvCpus <= self.desiredvCpus",
             "computeResources.desiredvCpus must be at least computeResources.minvCpus",
             lambda r: r.minvCpus is None or r.desiredvCpus is None or r.minvCpus <= r.desiredvCpus,
+            field_path=".desiredvCpus",
+            reason="FieldValueInvalid",
+        ),
+        *(_not_on_fargate(field) for field in EC2_ONLY),
+        Rule(
+            "self.type == 'SPOT' || !has(self.bidPercentage)",
+            "computeResources.bidPercentage applies only to type SPOT",
+            lambda r: r.type == "SPOT" or r.bidPercentage is None,
+            field_path=".bidPercentage",
+            reason="FieldValueForbidden",
         ),
         Rule(
-            f"!(self.type in {list(FARGATE_TYPES)}) || (!has(self.instanceTypes) && !has(self.allocationStrategy)"
-            " && !has(self.bidPercentage) && !has(self.minvCpus) && !has(self.desiredvCpus))",
-            "computeResources.instanceTypes, allocationStrategy, bidPercentage, minvCpus and desiredvCpus"
-            " do not apply to FARGATE and FARGATE_SPOT",
-            _not_on_fargate,
-        ),
-        Rule(
-            "self.type == 'SPOT' || (!has(self.bidPercentage)"
-            " && !(has(self.allocationStrategy) && self.allocationStrategy.startsWith('SPOT_')))",
-            "computeResources.bidPercentage and the SPOT_* allocationStrategy values apply only to type SPOT",
-            _spot_only,
+            "self.type == 'SPOT' || !has(self.allocationStrategy) || !self.allocationStrategy.startsWith('SPOT_')",
+            "computeResources.allocationStrategy SPOT_CAPACITY_OPTIMIZED and SPOT_PRICE_CAPACITY_OPTIMIZED apply only"
+            " to type SPOT",
+            lambda r: r.type == "SPOT" or r.allocationStrategy is None or not r.allocationStrategy.startswith("SPOT_"),
+            field_path=".allocationStrategy",
+            reason="FieldValueInvalid",
         ),
     )
 
     type: ComputeType = Field(
         description=(
             "Capacity the jobs run on: EC2 (on-demand nodes), SPOT, FARGATE or FARGATE_SPOT (one job per node, "
-            "requests equal limits, at most 16 vCPU per job). Selects nodes labelled kubatch.io/capacity-type="
-            "on-demand, spot, fargate or fargate-spot unless nodeSelector is given."
+            "requests equal limits, at most 16 vCPU and 120 GiB per job). Selects nodes labelled "
+            "kubatch.io/capacity-type=on-demand, spot, fargate or fargate-spot unless nodeSelector is given."
         )
     )
     maxvCpus: VCpus = Field(
@@ -130,6 +142,15 @@ class ComputeEnvironmentSpec(KubeModel):
             "self.type == 'UNMANAGED' || has(self.computeResources)",
             "computeResources is required when type is MANAGED",
             lambda s: s.type == "UNMANAGED" or s.computeResources is not None,
+            field_path=".computeResources",
+            reason="FieldValueRequired",
+        ),
+        Rule(
+            "self.type == 'MANAGED' || !has(self.computeResources)",
+            "computeResources must not be set when type is UNMANAGED",
+            lambda s: s.type == "MANAGED" or s.computeResources is None,
+            field_path=".computeResources",
+            reason="FieldValueForbidden",
         ),
     )
 
@@ -144,7 +165,8 @@ class ComputeEnvironmentSpec(KubeModel):
         description="ENABLED: queues may place new jobs here. DISABLED: no new jobs start; running ones finish.",
     )
     computeResources: ComputeResources | None = Field(
-        default=None, description="The nodes and vCPU limits of a MANAGED environment."
+        default=None,
+        description="The nodes and vCPU limits of a MANAGED environment: required for MANAGED, refused for UNMANAGED.",
     )
     allowPrivileged: bool = Field(
         default=False,

@@ -16,6 +16,7 @@ from kubatch.api.base import KubeModel, Rule
 from kubatch.api.common import ENV_NAME, KeyValuePair, ObjectName
 
 ResourceType = Literal["VCPU", "MEMORY", "GPU"]
+MIN_MEMORY_MIB = 4
 
 FilePath = Annotated[str, Field(min_length=1, max_length=4096)]
 
@@ -28,13 +29,36 @@ class ResourceRequirement(KubeModel):
             "self.type == 'VCPU' || !self.value.contains('.')",
             "resourceRequirements[].value must be a whole number for MEMORY and GPU",
             lambda r: r.type == "VCPU" or "." not in r.value,
+            field_path=".value",
+            reason="FieldValueInvalid",
+        ),
+        Rule(
+            "self.type != 'VCPU' || double(self.value) > 0.0",
+            "resourceRequirements[].value must be greater than 0 for VCPU",
+            lambda r: r.type != "VCPU" or float(r.value) > 0,
+            field_path=".value",
+            reason="FieldValueInvalid",
+        ),
+        Rule(
+            f"self.type != 'MEMORY' || double(self.value) >= {MIN_MEMORY_MIB}.0",
+            f"resourceRequirements[].value must be at least {MIN_MEMORY_MIB} (MiB) for MEMORY",
+            lambda r: r.type != "MEMORY" or float(r.value) >= MIN_MEMORY_MIB,
+            field_path=".value",
+            reason="FieldValueInvalid",
+        ),
+        Rule(
+            "self.type != 'GPU' || double(self.value) >= 1.0",
+            "resourceRequirements[].value must be at least 1 for GPU",
+            lambda r: r.type != "GPU" or float(r.value) >= 1,
+            field_path=".value",
+            reason="FieldValueInvalid",
         ),
     )
 
     type: ResourceType = Field(
         description=(
-            "VCPU (number of vCPUs, may be fractional such as 0.25), MEMORY (MiB) or GPU (number of GPUs, "
-            "nvidia.com/gpu)."
+            "VCPU (number of vCPUs, above 0, may be fractional such as 0.25), MEMORY (MiB, a whole number, at least "
+            f"{MIN_MEMORY_MIB}) or GPU (number of GPUs, nvidia.com/gpu, a whole number, at least 1)."
         )
     )
     value: str = Field(
@@ -51,6 +75,8 @@ DISTINCT_RESOURCE_TYPES = Rule(
     lambda c: (
         c.resourceRequirements is None or len({r.type for r in c.resourceRequirements}) == len(c.resourceRequirements)
     ),
+    field_path=".resourceRequirements",
+    reason="FieldValueInvalid",
 )
 
 Command = Annotated[
@@ -82,7 +108,8 @@ Vcpus = Annotated[
 Memory = Annotated[
     int,
     Field(
-        ge=4, description="Memory in MiB the container may use, at least 4 (older form of resourceRequirements MEMORY)."
+        ge=MIN_MEMORY_MIB,
+        description="Memory in MiB the container may use, at least 4 (older form of resourceRequirements MEMORY).",
     ),
 ]
 

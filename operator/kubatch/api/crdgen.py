@@ -26,7 +26,9 @@ from kubatch.api.structural import to_structural
 
 RESOURCES: tuple[type[Resource], ...] = (ComputeEnvironment, JobQueue, SchedulingPolicy, JobDefinition, BatchJob)
 
-HEADER = "# Generated from operator/kubatch/api by `kubatch crds`. Do not edit.\n"
+# Each file starts a YAML document of its own: `helm show crds` prints the chart's CRD files
+# one after another, and without the leading `---` the five would read as one document.
+HEADER = "---\n# Generated from operator/kubatch/api by `kubatch crds`. Do not edit.\n"
 
 
 class _Dumper(yaml.SafeDumper):

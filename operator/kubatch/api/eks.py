@@ -3,19 +3,24 @@
 This is the Kubernetes-native alternative to `containerProperties`. The containers,
 init containers and volumes are Kubernetes objects already, so they are kept as
 given (validated by the API server when the pod is created) instead of being
-re-declared here; only the pod-level fields AWS lets you set are typed.
+re-declared here; only the pod-level fields AWS lets you set are typed. The one
+exception is the `name` of a per-job container override: overrides are matched to the
+definition's containers by name, so it is required (as AWS requires it) and unique.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from kubatch.api.base import KubeModel
+from kubatch.api.base import KubeModel, Rule
 from kubatch.api.common import LabelMap, ObjectName
 
-PodObjects = Annotated[list[dict[str, Any]], Field(max_length=10)]
+MAX_CONTAINERS = 10
+CONTAINER_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+PodObjects = Annotated[list[dict[str, Any]], Field(max_length=MAX_CONTAINERS)]
 
 
 class EksMetadata(KubeModel):
@@ -70,18 +75,51 @@ class EksProperties(KubeModel):
     podProperties: PodProperties = Field(description="The pod the job runs.")
 
 
+class EksContainerOverride(KubeModel):
+    """Per-job changes to one container of the definition's pod, found by its name."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=CONTAINER_NAME,
+        description=(
+            "Required: the name of the definition's container this override applies to (overrides are matched by "
+            "name, never by position, as AWS Batch does)."
+        ),
+    )
+
+
+def _distinct_names(field: str) -> Rule:
+    return Rule(
+        f"!has(self.{field}) || self.{field}.all(a, self.{field}.exists_one(b, b.name == a.name))",
+        f"eksPropertiesOverride.podProperties.{field}[].name must not name a container twice",
+        lambda o: len({c.name for c in getattr(o, field) or []}) == len(getattr(o, field) or []),
+        field_path=f".{field}",
+        reason="FieldValueInvalid",
+    )
+
+
+EksContainerOverrides = Annotated[list[EksContainerOverride], Field(max_length=MAX_CONTAINERS)]
+
+
 class PodPropertiesOverride(KubeModel):
     """Per-job changes to the definition's pod."""
 
-    containers: PodObjects | None = Field(
+    rules = (_distinct_names("containers"), _distinct_names("initContainers"))
+
+    containers: EksContainerOverrides | None = Field(
         default=None,
         description=(
-            "Changes to containers, matched by name: image, command, args, env and resources given here replace the "
-            "definition's."
+            "Changes to containers, matched by name: each entry must give the `name` of a container of the definition "
+            "(required, as AWS Batch requires it); image, command, args, env and resources given here replace that "
+            "container's."
         ),
     )
-    initContainers: PodObjects | None = Field(
-        default=None, description="Changes to init containers, matched by name, as for containers."
+    initContainers: EksContainerOverrides | None = Field(
+        default=None,
+        description="Changes to init containers, matched by name, as for containers (name is required).",
     )
     metadata: EksMetadata | None = Field(default=None, description="Labels and annotations added to the pod.")
 

@@ -18,6 +18,7 @@ from kubatch.api.multinode import NodeProperties
 from kubatch.api.retry import JobTimeout, RetryStrategy
 
 FARGATE_MAX_VCPUS = 16
+FARGATE_MAX_MEMORY_MIB = 120 * 1024  # 120 GiB
 
 Parameters = Annotated[
     dict[str, Annotated[str, Field(max_length=32768)]],
@@ -34,16 +35,6 @@ SchedulingPriority = Annotated[
 ]
 
 
-def _vcpus_within_fargate(spec: JobDefinitionSpec) -> bool:
-    if "FARGATE" not in (spec.platformCapabilities or []) or spec.containerProperties is None:
-        return True
-    container = spec.containerProperties
-    requested = [float(r.value) for r in container.resourceRequirements or [] if r.type == "VCPU"]
-    if container.vcpus is not None:
-        requested.append(container.vcpus)
-    return all(v <= FARGATE_MAX_VCPUS for v in requested)
-
-
 def _one_way_to_run(spec: JobDefinitionSpec) -> bool:
     has_container, has_eks = spec.containerProperties is not None, spec.eksProperties is not None
     if spec.type == "multinode":
@@ -51,12 +42,36 @@ def _one_way_to_run(spec: JobDefinitionSpec) -> bool:
     return spec.nodeProperties is None and has_container != has_eks
 
 
-_FARGATE_CEL = (
-    "!has(self.platformCapabilities) || !('FARGATE' in self.platformCapabilities) || !has(self.containerProperties)"
-    f" || ((!has(self.containerProperties.vcpus) || self.containerProperties.vcpus <= {FARGATE_MAX_VCPUS})"
-    " && (!has(self.containerProperties.resourceRequirements) || self.containerProperties.resourceRequirements"
-    f".all(r, r.type != 'VCPU' || double(r.value) <= {FARGATE_MAX_VCPUS}.0)))"
+def _on_fargate(spec: JobDefinitionSpec) -> bool:
+    return "FARGATE" in (spec.platformCapabilities or []) and spec.containerProperties is not None
+
+
+_ON_FARGATE_CEL = (
+    "has(self.platformCapabilities) && 'FARGATE' in self.platformCapabilities && has(self.containerProperties)"
 )
+
+
+def _fargate_cap(legacy: str, kind: str, cap: int, amount: str) -> tuple[Rule, Rule]:
+    """The FARGATE per-job cap on one resource: in the legacy field (vcpus, memory) and in resourceRequirements."""
+    when = "when platformCapabilities include FARGATE"
+    legacy_rule = Rule(
+        f"!({_ON_FARGATE_CEL}) || !has(self.containerProperties.{legacy})"
+        f" || self.containerProperties.{legacy} <= {cap}",
+        f"containerProperties.{legacy} must not exceed {amount} {when}",
+        lambda s: not _on_fargate(s) or (getattr(s.containerProperties, legacy) or 0) <= cap,
+        field_path=f".containerProperties.{legacy}",
+        reason="FieldValueInvalid",
+    )
+    requirements_rule = Rule(
+        f"!({_ON_FARGATE_CEL}) || !has(self.containerProperties.resourceRequirements)"
+        f" || self.containerProperties.resourceRequirements.all(r, r.type != '{kind}' || double(r.value) <= {cap}.0)",
+        f"containerProperties.resourceRequirements {kind} must not exceed {amount} {when}",
+        lambda s: not _on_fargate(s)
+        or all(r.type != kind or float(r.value) <= cap for r in s.containerProperties.resourceRequirements or []),
+        field_path=".containerProperties.resourceRequirements",
+        reason="FieldValueInvalid",
+    )
+    return legacy_rule, requirements_rule
 
 
 class JobDefinitionSpec(KubeModel):
@@ -73,18 +88,14 @@ class JobDefinitionSpec(KubeModel):
             ),
             _one_way_to_run,
         ),
-        Rule(
-            _FARGATE_CEL,
-            (
-                f"containerProperties may ask for at most {FARGATE_MAX_VCPUS} vCPU when platformCapabilities include "
-                "FARGATE"
-            ),
-            _vcpus_within_fargate,
-        ),
+        *_fargate_cap("vcpus", "VCPU", FARGATE_MAX_VCPUS, f"{FARGATE_MAX_VCPUS} vCPU"),
+        *_fargate_cap("memory", "MEMORY", FARGATE_MAX_MEMORY_MIB, f"{FARGATE_MAX_MEMORY_MIB} MiB (120 GiB)"),
         Rule(
             "self.type == 'container' || !has(self.platformCapabilities) || !('FARGATE' in self.platformCapabilities)",
             "multinode jobs cannot run on FARGATE (platformCapabilities)",
             lambda s: s.type == "container" or "FARGATE" not in (s.platformCapabilities or []),
+            field_path=".platformCapabilities",
+            reason="FieldValueInvalid",
         ),
     )
 
@@ -119,7 +130,7 @@ class JobDefinitionSpec(KubeModel):
         max_length=2,
         description=(
             "EC2 (the default) or FARGATE: the capacity the definition is meant for; FARGATE jobs may ask for at "
-            "most 16 vCPU."
+            "most 16 vCPU and 120 GiB (122880 MiB) of memory."
         ),
     )
 

@@ -54,12 +54,16 @@ class JobQueueSpec(KubeModel):
             "self.computeEnvironmentOrder.all(a, self.computeEnvironmentOrder.exists_one(b, b.order == a.order))",
             "computeEnvironmentOrder[].order values must be distinct",
             lambda s: _distinct([e.order for e in s.computeEnvironmentOrder]),
+            field_path=".computeEnvironmentOrder",
+            reason="FieldValueInvalid",
         ),
         Rule(
             "self.computeEnvironmentOrder.all(a, self.computeEnvironmentOrder.exists_one(b,"
             " b.computeEnvironment == a.computeEnvironment))",
             "computeEnvironmentOrder[].computeEnvironment must not name an environment twice",
             lambda s: _distinct([e.computeEnvironment for e in s.computeEnvironmentOrder]),
+            field_path=".computeEnvironmentOrder",
+            reason="FieldValueInvalid",
         ),
     )
 

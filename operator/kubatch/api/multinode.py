@@ -48,16 +48,47 @@ def _ranges_fit(props: NodeProperties) -> bool:
     return True
 
 
-def _part(i: int) -> str:
-    return f"r.targetNodes.split(':')[{i}]"
+def _ranges_cover(props: NodeProperties) -> bool:
+    covered: set[int] = set()
+    for item in props.nodeRangeProperties:
+        covered.update(node_range(item.targetNodes, props.numNodes))
+    return covered >= set(range(props.numNodes))
+
+
+def _part(r: str, i: int) -> str:
+    return f"{r}.targetNodes.split(':')[{i}]"
+
+
+def _start(r: str) -> str:
+    """CEL: the first node index of range `r` (its start, 0 when open)."""
+    return f"({r}.targetNodes.contains(':') ? ({_part(r, 0)} == '' ? 0 : int({_part(r, 0)})) : int({r}.targetNodes))"
+
+
+def _end(r: str) -> str:
+    """CEL: the last node index of range `r` (its end, numNodes-1 when open)."""
+    return (
+        f"({r}.targetNodes.contains(':') ? ({_part(r, 1)} == '' ? self.numNodes - 1 : int({_part(r, 1)}))"
+        f" : int({r}.targetNodes))"
+    )
 
 
 _RANGES_FIT_CEL = (
     "self.nodeRangeProperties.all(r, r.targetNodes.contains(':') ? "
-    f"(({_part(0)} == '' || int({_part(0)}) < self.numNodes) && "
-    f"({_part(1)} == '' || int({_part(1)}) < self.numNodes) && "
-    f"({_part(0)} == '' || {_part(1)} == '' || int({_part(0)}) <= int({_part(1)}))) "
+    f"(({_part('r', 0)} == '' || int({_part('r', 0)}) < self.numNodes) && "
+    f"({_part('r', 1)} == '' || int({_part('r', 1)}) < self.numNodes) && "
+    f"({_part('r', 0)} == '' || {_part('r', 1)} == '' || int({_part('r', 0)}) <= int({_part('r', 1)}))) "
     ": int(r.targetNodes) < self.numNodes)"
+)
+
+# Ranges cover 0..numNodes-1 exactly when node 0 is in a range and, after the end of every
+# range short of the last node, the next node is in a range too (the first uncovered node
+# would be just past the end of the range covering the node before it). This needs only
+# pairs of ranges (at most 5 x 5), never a walk over the nodes, so its cost is bounded
+# whatever numNodes is.
+_RANGES_COVER_CEL = (
+    f"self.nodeRangeProperties.exists(r, {_start('r')} == 0) && "
+    f"self.nodeRangeProperties.all(a, {_end('a')} >= self.numNodes - 1 || "
+    f"self.nodeRangeProperties.exists(b, {_start('b')} <= {_end('a')} + 1 && {_end('a')} + 1 <= {_end('b')}))"
 )
 
 
@@ -76,11 +107,22 @@ class NodeProperties(KubeModel):
             "self.mainNode < self.numNodes",
             "nodeProperties.mainNode must be less than nodeProperties.numNodes",
             lambda p: p.mainNode < p.numNodes,
+            field_path=".mainNode",
+            reason="FieldValueInvalid",
         ),
         Rule(
             _RANGES_FIT_CEL,
             "nodeProperties.nodeRangeProperties[].targetNodes must have start <= end < numNodes",
             _ranges_fit,
+            field_path=".nodeRangeProperties",
+            reason="FieldValueInvalid",
+        ),
+        Rule(
+            _RANGES_COVER_CEL,
+            "nodeProperties.nodeRangeProperties[].targetNodes must together cover every node from 0 to numNodes-1",
+            _ranges_cover,
+            field_path=".nodeRangeProperties",
+            reason="FieldValueInvalid",
         ),
     )
 

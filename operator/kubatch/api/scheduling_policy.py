@@ -6,13 +6,24 @@ vCPU-seconds times the weight, decayed over `shareDecaySeconds`.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, StatusModel
+from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
 
 SHARE_IDENTIFIER_MAX = 255
+WEIGHT_MIN, WEIGHT_MAX = 0.0001, 999.9999
+
+# The OpenAPI bounds alone are not enough: when the JSON value is a whole number the API
+# server compares it with the bounds truncated to integers (0 and 999), so `weightFactor: 0`
+# would pass. The CEL rule compares as doubles.
+WEIGHT_IN_RANGE = Rule(
+    f"self >= {WEIGHT_MIN} && self <= {WEIGHT_MAX}",
+    f"weightFactor must be between {WEIGHT_MIN} and {WEIGHT_MAX}",
+    lambda w: WEIGHT_MIN <= w <= WEIGHT_MAX,
+    reason="FieldValueInvalid",
+)
 
 
 class ShareAttributes(KubeModel):
@@ -27,10 +38,8 @@ class ShareAttributes(KubeModel):
             "with that prefix."
         ),
     )
-    weightFactor: float | None = Field(
+    weightFactor: Annotated[float, Field(ge=WEIGHT_MIN, le=WEIGHT_MAX), WEIGHT_IN_RANGE] | None = Field(
         default=None,
-        ge=0.0001,
-        le=999.9999,
         description=(
             "0.0001 to 999.9999 (default 1): a lower weight gives the identifier a larger share of the capacity."
         ),

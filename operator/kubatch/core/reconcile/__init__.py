@@ -110,6 +110,6 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
             steps.append(step)
     steps += plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)
     steps += [step for cycle in arrays if (step := cycle.message_step()) is not None]
-    steps += plan_compute_environment_status(world)
+    steps += plan_compute_environment_status(world, holdings)
     steps += plan_queue_status(world)
     return steps

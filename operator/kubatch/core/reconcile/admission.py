@@ -9,7 +9,7 @@ Every job left waiting gets the scheduler's message as its ``statusMessage``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from kubatch.core import scheduling as sched
@@ -19,7 +19,7 @@ from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTime
 from kubatch.core.pods import LABEL_CE, ComputePlacement, label_value, pod_name
 from kubatch.core.reconcile.attempts import current_pod
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
-from kubatch.core.reconcile.podspec import Demand, attempt_pod, pod_demand
+from kubatch.core.reconcile.podspec import Demand, attempt_pod, job_demand
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 def _seconds(ms: int | None) -> float | None:
@@ -74,11 +74,11 @@ class Candidate:
     runnable_since_ms: int | None
     admit: Callable[[Obj], Step]                 # given the chosen CE
     wait: Callable[[sched.Wait], Step | None]
+    unit_id: str = field(init=False)
 
-    @property
-    def unit_id(self) -> str:
+    def __post_init__(self) -> None:
         uid = meta(self.job)["uid"]
-        return uid if self.index is None else f"{uid}:{self.index}"
+        object.__setattr__(self, "unit_id", uid if self.index is None else f"{uid}:{self.index}")
 
     def order(self) -> tuple:
         return (status(self.job).get("createdAt") or 0, meta(self.job)["namespace"], meta(self.job)["name"],
@@ -98,7 +98,7 @@ class Holding:
 
 
 def single_job_candidate(job: Obj, world: World, *, now_ms: int) -> Candidate:
-    return Candidate(job=job, index=None, demand=pod_demand(status(job)["resolvedDefinition"]),
+    return Candidate(job=job, index=None, demand=job_demand(job),
                      runnable_since_ms=status(job).get("runnableAt"),
                      admit=lambda ce: _admit(job, ce, now_ms=now_ms),
                      wait=lambda wait: _wait(job, wait, world, now_ms=now_ms))
@@ -106,7 +106,7 @@ def single_job_candidate(job: Obj, world: World, *, now_ms: int) -> Candidate:
 
 def single_job_holding(job: Obj, world: World) -> Holding:
     return Holding(job=job, index=None, compute_environment=status(job)["computeEnvironment"],
-                   demand=pod_demand(status(job).get("resolvedDefinition") or {}),
+                   demand=job_demand(job),
                    started_at_ms=status(job).get("startedAt"), pod=current_pod(job, world))
 
 
@@ -197,7 +197,7 @@ def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> tuple[Step, Ho
     fields = transition_fields(admitted, now_ms=now_ms) | {
         "computeEnvironment": ce_name, "attemptCount": attempt, "container": _fresh_container(meta(pod)["name"])}
     holding = Holding(job=job, index=None, compute_environment=ce_name,
-                      demand=pod_demand(status(job)["resolvedDefinition"]), started_at_ms=None, pod=pod)
+                      demand=job_demand(job), started_at_ms=None, pod=pod)
     return Step((job_patch(job, fields), transition_event(job, admitted))), holding
 
 

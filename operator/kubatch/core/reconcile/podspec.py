@@ -79,6 +79,29 @@ def pod_demand(resolved: dict[str, Any]) -> Demand:
     return Demand(vcpus or 1.0, memory, gpus)
 
 
+_DEMANDS: dict[str, tuple[dict[str, Any], Demand]] = {}
+_DEMANDS_KEPT = 200_000
+
+
+def job_demand(job: Obj) -> Demand:
+    """``pod_demand`` of a job's frozen definition, remembered while the job object is the same.
+
+    Planning touches every RUNNABLE job each cycle; most of them have not changed since
+    the last cycle, so their demand is reused (the cache checks object identity, never
+    trusting a uid alone).
+    """
+    resolved = status(job).get("resolvedDefinition") or {}
+    uid = meta(job)["uid"]
+    cached = _DEMANDS.get(uid)
+    if cached is not None and cached[0] is resolved:
+        return cached[1]
+    if len(_DEMANDS) >= _DEMANDS_KEPT:
+        _DEMANDS.clear()
+    demand = pod_demand(resolved)
+    _DEMANDS[uid] = (resolved, demand)
+    return demand
+
+
 def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
     """Tags reach the pod when propagateTags is set (AWS copies them to the task)."""
     annotations: dict[str, str] = {}

@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from kubatch.core.actions import PatchStatus, Step
-from kubatch.core.lifecycle import ACTIVE_STATES, JobState
-from kubatch.core.reconcile.podspec import pod_demand
+from kubatch.core.lifecycle import JobState
+from kubatch.core.reconcile.admission import Holding
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 
@@ -21,14 +21,12 @@ def _changed(obj: Obj, fields: dict[str, Any]) -> bool:
     return any(current.get(key) != value for key, value in fields.items())
 
 
-def plan_compute_environment_status(world: World) -> list[Step]:
+def plan_compute_environment_status(world: World, holdings: list[Holding]) -> list[Step]:
     used: dict[str, float] = defaultdict(float)
     running: Counter[str] = Counter()
-    for job in world.jobs:
-        if status(job).get("status") in ACTIVE_STATES and status(job).get("computeEnvironment"):
-            ce = status(job)["computeEnvironment"]
-            used[ce] += pod_demand(status(job).get("resolvedDefinition") or {}).vcpus
-            running[ce] += 1
+    for holding in holdings:
+        used[holding.compute_environment] += holding.demand.vcpus
+        running[holding.compute_environment] += 1
     steps = []
     for name, ce in world.compute_environments.items():
         resources = spec(ce).get("computeResources") or {}
