@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -53,10 +52,43 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 
-@dataclass(frozen=True)
 class OperatorProcess:
-    log: Path
-    metrics_url: str
+    """``kubatch operator`` as a subprocess: its log, its metrics URL, and a way to crash it."""
+
+    def __init__(self, *, kubeconfig: Path, log: Path) -> None:
+        self.log = log
+        self.metrics_port = _free_port()
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        self._env = os.environ | {"KUBECONFIG": str(kubeconfig)}
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
+                 "--metrics-port", str(self.metrics_port), "--health-port", "0", "--image-pull-grace-seconds", "5"],
+                stdout=log, stderr=subprocess.STDOUT, env=self._env, cwd=REPO_ROOT,
+            )
+
+    def peak_rss_mib(self) -> float:
+        """The operator's peak resident memory so far (VmHWM)."""
+        for line in Path(f"/proc/{self._process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmHWM in /proc status")
+
+    def kill_and_restart(self) -> None:
+        """SIGKILL, as a crashed or OOM-killed operator dies, then start a new one."""
+        self._process.kill()
+        self._process.wait(timeout=10)
+        self.start()
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
 
 
 def _free_port() -> int:
@@ -67,25 +99,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    """CRDs installed and ``kubatch operator`` running (log file and metrics URL)."""
+    """CRDs installed and ``kubatch operator`` running."""
     kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(REPO_ROOT / "crds"))
     kubectl.run("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
-    metrics_port = _free_port()
-    env = os.environ | {"KUBECONFIG": str(kubectl.kubeconfig)}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
-             "--metrics-port", str(metrics_port), "--health-port", "0", "--image-pull-grace-seconds", "5"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-        )
-    OPERATOR_LOGS.append(log_path)
-    yield OperatorProcess(log=log_path, metrics_url=f"http://127.0.0.1:{metrics_port}/metrics")
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    process = OperatorProcess(kubeconfig=kubectl.kubeconfig,
+                              log=tmp_path_factory.mktemp("operator") / "operator.log")
+    process.start()
+    OPERATOR_LOGS.append(process.log)
+    yield process
+    process.stop()
 
 
 OPERATOR_LOGS: list[Path] = []

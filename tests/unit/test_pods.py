@@ -226,7 +226,7 @@ def test_long_names_are_shortened_in_labels_but_not_in_variables() -> None:
           "AWS_BATCH_CE_NAME": "pool", "AWS_BATCH_JOB_ARRAY_INDEX": "4", "AWS_BATCH_JOB_ARRAY_SIZE": "10"}),
         ({"node_index": 1, "extra_env": {"AWS_BATCH_JOB_NODE_INDEX": "1", "AWS_BATCH_JOB_NUM_NODES": "4",
                                          "AWS_BATCH_JOB_MAIN_NODE_INDEX": "0"}},
-         {"AWS_BATCH_JOB_ID": UID, "AWS_BATCH_JOB_ATTEMPT": "1", "AWS_BATCH_JQ_NAME": "high",
+         {"AWS_BATCH_JOB_ID": f"{UID}#1", "AWS_BATCH_JOB_ATTEMPT": "1", "AWS_BATCH_JQ_NAME": "high",
           "AWS_BATCH_CE_NAME": "pool", "AWS_BATCH_JOB_NODE_INDEX": "1", "AWS_BATCH_JOB_NUM_NODES": "4",
           "AWS_BATCH_JOB_MAIN_NODE_INDEX": "0"}),
     ],

@@ -68,7 +68,7 @@ INVALID = [
     pytest.param(job(), [definition(type="multinode", containerProperties=None,
                                     nodeProperties={"numNodes": 2, "mainNode": 0, "nodeRangeProperties": []}),
                          queue(), compute_environment()],
-                 "multi-node parallel jobs are not supported", id="multi-node definition"),
+                 "no range covers node 0 of 2", id="multi-node definition without node ranges"),
     pytest.param(job(), [definition(containerProperties=container(privileged=True)), queue(),
                          compute_environment()],
                  "compute environment ce does not allow privileged containers", id="privileged refused by CE"),

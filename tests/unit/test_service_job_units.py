@@ -1,4 +1,7 @@
-"""Array children and nodes seen through their pods, job logs, and waiting for a job."""
+"""Multi-node nodes seen through their pods, job logs, and waiting for a job or an array child.
+
+Array children are described from their parent's record: ``test_service_children.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,8 @@ import pytest
 from kubatch.service import ClientException, invoke
 from kubatch.service.logs import job_log
 from kubatch.service.waiting import wait_for_job
-from tests.unit.fake_kube import CREATED_MS, FakeKube, make_context, provision
+from tests.unit.fake_kube import FakeKube, make_context, provision
 
-PREFIX = "arn:aws:batch:us-east-1:000000000000:"
-ENDED = {"terminated": {"exitCode": 3, "reason": "Error", "startedAt": "2024-05-01T12:00:05Z",
-                        "finishedAt": "2024-05-01T12:00:09Z"}}
 
 
 @pytest.fixture
@@ -36,42 +36,6 @@ def pod(kube: FakeKube, uid: str, name: str, *, attempt: int, log: str = "", ind
     if node is not None:
         labels["kubatch.io/node-index"] = str(node)
     kube.put_pod(name=name, labels=labels, log=log, **kwargs)
-
-
-async def test_an_array_child_is_described_from_its_pods(kube: FakeKube) -> None:
-    ctx, _ = make_context(kube)
-    uid = await submit(kube, "arr", arrayProperties={"size": 3})
-    kube.stored("BatchJob", "arr")["status"] = {"status": "RUNNING", "createdAt": CREATED_MS,
-                                                "arrayProperties": {"size": 3, "statusSummary": {"RUNNING": 1}}}
-    pod(kube, uid, "arr-i1-a1", attempt=1, index=1, phase="Failed", state=ENDED)
-    pod(kube, uid, "arr-i1-a2", attempt=2, index=1, phase="Running",
-        state={"running": {"startedAt": "2024-05-01T12:00:10Z"}})
-    (child,) = (await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}:1"]}))["jobs"]
-    assert child["jobId"] == f"{uid}:1"
-    assert child["jobArn"] == f"{PREFIX}job/{uid}:1"
-    assert child["status"] == "RUNNING"
-    assert child["arrayProperties"] == {"index": 1}
-    assert child["attempts"] == [{"container": {"exitCode": 3, "reason": "Error", "podName": "arr-i1-a1",
-                                                "nodeName": "node-1"},
-                                  "startedAt": CREATED_MS + 5000, "stoppedAt": CREATED_MS + 9000}]
-    assert child["startedAt"] == CREATED_MS + 5000
-    assert child["container"] == {"podName": "arr-i1-a2", "nodeName": "node-1"}
-
-
-async def test_list_children_of_an_array(kube: FakeKube) -> None:
-    ctx, _ = make_context(kube)
-    uid = await submit(kube, "arr", arrayProperties={"size": 3})
-    kube.stored("BatchJob", "arr")["status"] = {"status": "RUNNING", "createdAt": CREATED_MS}
-    pod(kube, uid, "arr-i0-a1", attempt=1, index=0, phase="Succeeded",
-        state={"terminated": {"exitCode": 0, "reason": "Completed"}})
-    pod(kube, uid, "arr-i2-a1", attempt=1, index=2, phase="Running")
-    every = await invoke(ctx, "ListJobs", {"arrayJobId": "arr", "filters": [{"name": "JOB_NAME", "values": ["*"]}]})
-    assert [(c["jobId"][-2:], c["status"]) for c in every["jobSummaryList"]] == [
-        (":0", "SUCCEEDED"), (":1", "RUNNABLE"), (":2", "RUNNING")]
-    assert every["jobSummaryList"][0]["container"] == {"exitCode": 0, "reason": "Completed"}
-    assert every["jobSummaryList"][0]["arrayProperties"] == {"index": 0}
-    running = await invoke(ctx, "ListJobs", {"arrayJobId": uid})
-    assert [c["jobId"] for c in running["jobSummaryList"]] == [f"{uid}:2"]
 
 
 async def test_nodes_of_a_multi_node_job(kube: FakeKube) -> None:
@@ -151,3 +115,22 @@ async def test_wait_stops_at_a_final_state_or_the_timeout(kube: FakeKube) -> Non
     detail = await wait_for_job(ctx, job="j", until={"SUCCEEDED"}, timeout=0, progress=lambda d: None,
                                 sleep=no_sleep)
     assert detail["status"] == "RUNNABLE"
+
+
+async def test_wait_follows_one_array_child(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await submit(kube, "arr", arrayProperties={"size": 3})
+    running = {"2": {"status": "RUNNING", "attemptCount": 1}}
+    steps = iter([{"status": "RUNNING", "arrayProperties": {"children": running}},
+                  {"status": "RUNNING", "arrayProperties": {"succeeded": "2", "attempts": {"1": "2"},
+                                                            "exitCodes": {"0": "2"}}}])
+    kube.stored("BatchJob", "arr")["status"] = {"status": "PENDING", "arrayProperties": {}}
+
+    async def operator_moves(seconds: float) -> None:
+        kube.stored("BatchJob", "arr")["status"] = next(steps)
+
+    seen: list[str] = []
+    detail = await wait_for_job(ctx, job="arr:2", until={"SUCCEEDED"}, timeout=None, interval=0,
+                                progress=lambda d: seen.append(d["status"]), sleep=operator_moves)
+    assert seen == ["RUNNABLE", "RUNNING", "SUCCEEDED"]
+    assert detail["container"]["exitCode"] == 0 and detail["arrayProperties"] == {"index": 2}

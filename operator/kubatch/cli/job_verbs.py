@@ -1,9 +1,10 @@
 """kubatch's own job verbs: ``logs``, ``wait``, and the ``--wait`` of ``submit-job``.
 
 AWS sends job output to CloudWatch and has no waiter for jobs; here the log is the
-pod's, and waiting prints a progress line on stderr each time the job's state or
-reason changes, so a long wait shows what the job is waiting for. ``wait`` exits 0
-when the job reaches the wanted state, 1 when it ended in another, 124 on timeout (as
+pod's (for an array child, the pod of the attempt its parent's record names), and
+waiting prints a progress line on stderr each time the job's state or reason changes,
+so a long wait shows what the job is waiting for. ``wait`` exits 0 when the job
+reaches the wanted state, 1 when it ended in another, 124 on timeout (as
 ``timeout(1)`` does).
 """
 
@@ -18,7 +19,7 @@ import click
 from kubatch.cli.output import render
 from kubatch.cli.runtime import CommandFailed, Globals, global_options, run
 from kubatch.service import Context
-from kubatch.service.logs import job_log
+from kubatch.service.child_logs import log
 from kubatch.service.waiting import TERMINAL, wait_for_job
 
 STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
@@ -75,7 +76,7 @@ SUBMIT_EXTRAS = (
 @click.option("--container", help="container name (default: main, or the pod's first container)")
 def logs(job: str, attempt: int | None, container: str | None, **values: Any) -> None:
     """Print the log of JOB's pod: JOB is an id, name or ARN; JOB:INDEX an array child, JOB#NODE a node."""
-    text = run(Globals.take(values), lambda ctx: job_log(ctx, job=job, attempt=attempt, container=container))
+    text = run(Globals.take(values), lambda ctx: log(ctx, job=job, attempt=attempt, container=container))
     click.echo(text, nl=False)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 import kopf
@@ -27,6 +28,16 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     memo.kube = await Kube.connect()
     memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings)
     memo.loop_task = asyncio.create_task(memo.loop.run(), name="kubatch-reconcile-loop")
+    memo.loop_task.add_done_callback(_stop_if_loop_died)
+
+
+def _stop_if_loop_died(task: asyncio.Task) -> None:
+    """The loop is the operator: if it ever dies, say why and exit so a supervisor restarts us."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    logging.getLogger("kubatch").critical("the reconcile loop stopped: %r; exiting", error, exc_info=error)
+    os._exit(70)
 
 
 @kopf.on.cleanup()

@@ -16,7 +16,7 @@ import logging
 import time
 from kubatch import metrics
 from kubatch.controller.store import Store
-from kubatch.core.actions import Action, CreatePod, DeletePod, Emit, PatchStatus, Step
+from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
 from kubatch.core.reconcile import Settings, World, plan
 from kubatch.core.pods import LABEL_JOB_ID
@@ -36,7 +36,7 @@ class ReconcileLoop:
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
 
     async def run(self) -> None:
-        await self._prime()
+        await self._prime_with_retries()
         while True:
             try:
                 await asyncio.wait_for(self._store.changed.wait(), timeout=TICK_SECONDS)
@@ -49,6 +49,18 @@ class ReconcileLoop:
             except Exception:  # noqa: BLE001 - one bad cycle must not stop the operator
                 self._logger.exception("reconcile cycle failed; retrying on the next wake-up")
                 metrics.CYCLE_ERRORS.inc()
+
+    async def _prime_with_retries(self) -> None:
+        """A just-started API server answers 429 ("storage is (re)initializing") for a while: retry."""
+        delay = 0.5
+        while True:
+            try:
+                await self._prime()
+                return
+            except ApiError as error:
+                self._logger.warning("listing objects failed (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
 
     async def _prime(self) -> None:
         """List everything once before the first cycle.
@@ -108,6 +120,8 @@ class ReconcileLoop:
                 raise
             self._store.record("Pod", created)
             metrics.PODS_CREATED.inc()
+        elif isinstance(action, CreateService):
+            await self._kube.create_service(action.manifest)
         elif isinstance(action, DeletePod):
             await self._kube.delete_pod(action.namespace, action.name, grace_seconds=action.grace_seconds)
         elif isinstance(action, Emit):

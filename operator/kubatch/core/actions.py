@@ -28,6 +28,13 @@ class CreatePod:
 
 
 @dataclass(frozen=True)
+class CreateService:
+    """A Service the job owns (a multi-node job's headless Service); creating it twice is fine."""
+
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class DeletePod:
     namespace: str
     name: str
@@ -47,7 +54,7 @@ class Emit:
     type: str = "Normal"
 
 
-Action = Union[PatchStatus, CreatePod, DeletePod, Emit]
+Action = Union[PatchStatus, CreatePod, CreateService, DeletePod, Emit]
 
 
 @dataclass(frozen=True)

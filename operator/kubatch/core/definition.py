@@ -42,7 +42,7 @@ def _merge_by_key(base: list[dict], overrides: list[dict], key: str) -> list[dic
     return list(merged.values())
 
 
-def _override_container(container: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def override_container(container: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Apply SubmitJob's ``containerOverrides`` the way AWS does (field by field)."""
     result = copy.deepcopy(container)
     for field in ("command", "vcpus", "memory", "instanceType"):
@@ -75,7 +75,7 @@ def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], re
         "platformCapabilities": list(definition_spec.get("platformCapabilities", ["EC2"])),
     }
     if definition_spec.get("containerProperties") is not None:
-        resolved["containerProperties"] = _override_container(
+        resolved["containerProperties"] = override_container(
             definition_spec["containerProperties"], job_spec.get("containerOverrides") or {})
     if definition_spec.get("eksProperties") is not None:
         resolved["eksProperties"] = copy.deepcopy(definition_spec["eksProperties"])

@@ -74,7 +74,9 @@ class Attempt:
 
     @property
     def job_id(self) -> str:
-        """AWS's job id of this unit: the uid, ``uid:index`` for array children."""
+        """AWS's job id of this unit: the uid, ``uid:index`` for array children, ``uid#node`` for nodes."""
+        if self.node_index is not None:
+            return f"{self.job_uid}#{self.node_index}"
         return self.job_uid if self.array_index is None else f"{self.job_uid}:{self.array_index}"
 
 

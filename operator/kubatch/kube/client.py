@@ -201,6 +201,16 @@ class Kube:
         return existing
 
     @_translated
+    async def create_service(self, manifest: dict[str, Any]) -> None:
+        """Create the Service unless one of that name exists already."""
+        try:
+            await _json(await self._core.create_namespaced_service(
+                manifest["metadata"]["namespace"], manifest, _preload_content=False))
+        except ApiError as error:
+            if error.status != 409:
+                raise
+
+    @_translated
     async def delete_pod(self, namespace: str, name: str, *, grace_seconds: int | None = None) -> None:
         try:
             await _json(await self._core.delete_namespaced_pod(

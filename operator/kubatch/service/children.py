@@ -1,28 +1,37 @@
 """Array children and multi-node nodes, described one by one without an object each.
 
-Why from pods: a child is not an object of its own; its pods (labelled with the job's
-uid, ``kubatch.io/array-index`` or ``kubatch.io/node-index``, and the attempt) are
-what exists of it. A child's status is its latest pod's phase; a child without a pod
-yet is RUNNABLE while its parent runs, or shares its parent's state otherwise. Each
-finished pod is one attempt, with its exit code and reason.
+Array children come from their parent's record (``kubatch.service.array_record``): the
+status, reason, attempts and exit code the operator wrote there, in the DescribeJobs
+shape AWS prints for a child (``jobId`` ``<parentId>:<index>``, the parent's
+``jobName``, ``arrayProperties.index``). ``describe-jobs`` also reads the child's pods,
+while they are kept, for what the record does not hold: the node, and the start and
+stop times of ended attempts. A listing never reads pods: it scans index numbers
+against the record and builds entries only for the page it returns, so listing a
+10,000-child array one page at a time stays cheap.
+
+Nodes of multi-node jobs come from their pods (labelled with the job's uid,
+``kubatch.io/node-index`` and the attempt): a node's status is its latest pod's phase.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kubatch.core.kubetime import epoch_millis, parse_time
 from kubatch.core.pods import LABEL_ARRAY_INDEX, LABEL_ATTEMPT, LABEL_JOB_ID, LABEL_NODE_INDEX
 from kubatch.service.arns import JOB, Arns
+from kubatch.service.array_record import ArrayRecord, Child, array_size, is_array, needs_other_jobs
 from kubatch.service.context import Context
 from kubatch.service.job_refs import JobRef
+from kubatch.service.paging import page
 from kubatch.service.port import Obj
 from kubatch.service.shapes import job_detail, job_id, present
 
 POD_STATES = {"Pending": "STARTING", "Running": "RUNNING", "Succeeded": "SUCCEEDED", "Failed": "FAILED"}
 SHARED_WITH_PARENT = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "SUCCEEDED", "FAILED"})
 PER_UNIT = ("statusReason", "statusMessage", "attempts", "startedAt", "stoppedAt", "arrayProperties",
-            "isCancelled", "isTerminated")
+            "isCancelled", "isTerminated", "computeEnvironment")
 PER_ATTEMPT = ("exitCode", "reason", "podName", "nodeName")
 
 
@@ -61,9 +70,101 @@ def _attempt(pod: Obj) -> dict[str, Any]:
                     "stoppedAt": _millis(ended.get("finishedAt"))})
 
 
-def unit_detail(parent: Obj, *, ref: JobRef, pods: list[Obj], arns: Arns) -> dict[str, Any]:
-    """The DescribeJobs entry of one child (``ref`` names it) from its parent and its pods."""
-    detail = job_detail(parent, arns=arns)
+def _per_unit(detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parent's DescribeJobs entry without what each child or node has of its own, and its container so."""
+    container = {key: value for key, value in (detail.get("container") or {}).items() if key not in PER_ATTEMPT}
+    return {key: value for key, value in detail.items() if key not in PER_UNIT}, container
+
+
+# ---------------------------------------------------------------------------- array children
+
+
+def _merged(known: dict[str, Any], pod: Obj | None) -> dict[str, Any]:
+    """An AttemptDetail from the record, completed by its pod where the record says nothing."""
+    if pod is None:
+        return known
+    seen = _attempt(pod)
+    return {**seen, **present(known),
+            "container": {**seen.get("container", {}), **present(known.get("container") or {})}}
+
+
+def child_detail(parent: dict[str, Any], record: ArrayRecord, child: Child, *, pods: Sequence[Obj] = (),
+                 arns: Arns) -> dict[str, Any]:
+    """The DescribeJobs entry of one child. ``parent``: the parent's entry; ``pods``: the child's pods, if read."""
+    base, container = _per_unit(parent)
+    by_attempt = {attempt_number(pod): pod for pod in pods}
+    attempts = [_merged(attempt, by_attempt.get(number)) for number, attempt in enumerate(child.attempts, start=1)]
+    if child.running:
+        current = {"podName": record.pod_name(child.index, child.made)}
+        pod = by_attempt.get(child.made)
+        if pod is not None:
+            current["nodeName"] = (pod.get("spec") or {}).get("nodeName")
+    else:
+        current = attempts[-1]["container"] if attempts else {}
+    started = child.started_at or next((a["startedAt"] for a in attempts if a.get("startedAt")), None)
+    stopped = child.stopped_at or (attempts[-1].get("stoppedAt") if attempts else None)
+    unit_id = f"{parent['jobId']}:{child.index}"
+    return present({**base, **{
+        "jobArn": arns.build(JOB, unit_id),
+        "jobId": unit_id,
+        "status": child.status,
+        "statusReason": child.reason,
+        "statusMessage": child.message,
+        "attempts": attempts,
+        "startedAt": started,
+        "stoppedAt": stopped if child.status in ("SUCCEEDED", "FAILED") else None,
+        "container": present({**container, **current}) or None,
+        "arrayProperties": {"index": child.index},
+        "computeEnvironment": child.compute_environment,
+        "isCancelled": child.reason == "Cancelled",
+        "isTerminated": child.reason == "Terminated",
+    }})
+
+
+def has_child(job: Obj, index: int) -> bool:
+    return is_array(job) and 0 <= index < array_size(job)
+
+
+async def array_record(ctx: Context, parent: Obj, *, jobs: list[Obj] | None = None) -> ArrayRecord:
+    """The parent's record; ``jobs`` (the namespace's) are listed here if the record needs them and none are given."""
+    if jobs is None and needs_other_jobs(parent):
+        jobs = await ctx.kube.list("BatchJob", namespace=ctx.namespace)
+    return ArrayRecord(parent, jobs=jobs or [])
+
+
+async def describe_child(ctx: Context, parent: Obj, index: int, *, jobs: list[Obj] | None = None) -> dict[str, Any]:
+    """The DescribeJobs entry of child ``index``, with what its pods add."""
+    record = await array_record(ctx, parent, jobs=jobs)
+    child = record.child(index)
+    pods: list[Obj] = []
+    if child.made:
+        ref = JobRef(id=job_id(parent), array_index=index)
+        pods = await ctx.kube.list_pods(label_selector=selector(parent, ref), namespace=ctx.namespace)
+    return child_detail(job_detail(parent, arns=ctx.arns), record, child, pods=pods, arns=ctx.arns)
+
+
+async def page_children(ctx: Context, parent: Obj, *, request: Mapping[str, Any], status: str | None,
+                        keep: Callable[[dict[str, Any]], bool], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """One ListJobs page of the children in ``status`` (all when None) that ``keep`` keeps, and the next token.
+
+    The filters ``keep`` applies (name, definition, creation time) are the same for every
+    child, so they are tried once; the page is chosen among index numbers and only its
+    children become entries.
+    """
+    record = await array_record(ctx, parent)
+    detail = job_detail(parent, arns=ctx.arns)
+    created, uid = detail.get("createdAt") or 0, detail["jobId"]
+    indexes = record.indexes(status) if keep(detail) else []
+    chosen, token = page(indexes, request=request, key=lambda index: [-created, index, f"{uid}:{index}"], limit=limit)
+    return [child_detail(detail, record, record.child(index), arns=ctx.arns) for index in chosen], token
+
+
+# ---------------------------------------------------------------------------- multi-node nodes
+
+
+def node_detail(job: Obj, *, node: int, pods: list[Obj], arns: Arns) -> dict[str, Any]:
+    """The DescribeJobs entry of one node of a multi-node job, from the job and the node's pods."""
+    detail = job_detail(job, arns=arns)
     ordered = sorted(pods, key=attempt_number)
     last = ordered[-1] if ordered else None
     if last is not None:
@@ -73,11 +174,10 @@ def unit_detail(parent: Obj, *, ref: JobRef, pods: list[Obj], arns: Arns) -> dic
     attempts = [_attempt(pod) for pod in ordered]
     finished = [attempt for attempt, pod in zip(attempts, ordered)
                 if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
-    unit_id = f"{detail['jobId']}:{ref.array_index}" if ref.array_index is not None else \
-        f"{detail['jobId']}#{ref.node_index}"
-    container = {key: value for key, value in (detail.get("container") or {}).items() if key not in PER_ATTEMPT}
-    unit = {key: value for key, value in detail.items() if key not in PER_UNIT}
-    unit.update(present({
+    unit_id = f"{detail['jobId']}#{node}"
+    base, container = _per_unit(detail)
+    main = (detail.get("nodeProperties") or {}).get("mainNode", 0)
+    return present({**base, **{
         "jobArn": arns.build(JOB, unit_id),
         "jobId": unit_id,
         "status": status,
@@ -85,33 +185,22 @@ def unit_detail(parent: Obj, *, ref: JobRef, pods: list[Obj], arns: Arns) -> dic
         "startedAt": attempts[0].get("startedAt") if attempts else None,
         "stoppedAt": attempts[-1].get("stoppedAt") if status in ("SUCCEEDED", "FAILED") and attempts else None,
         "container": {**container, **(attempts[-1]["container"] if attempts else {})} or None,
-    }))
-    if ref.array_index is not None:
-        unit["arrayProperties"] = {"index": ref.array_index}
-    else:
-        main = (detail.get("nodeProperties") or {}).get("mainNode", 0)
-        unit["nodeDetails"] = {"nodeIndex": ref.node_index, "isMainNode": ref.node_index == main}
-    return unit
+        "nodeDetails": {"nodeIndex": node, "isMainNode": node == main},
+    }})
 
 
-def unit_count(job: Obj, *, nodes: bool) -> int:
-    """How many array children (or nodes) the job has."""
-    spec, status = job.get("spec") or {}, job.get("status") or {}
-    if not nodes:
-        return int((spec.get("arrayProperties") or {}).get("size") or 0)
-    resolved = status.get("resolvedDefinition") or {}
+def node_count(job: Obj) -> int:
+    """How many nodes the multi-node job has."""
+    resolved = (job.get("status") or {}).get("resolvedDefinition") or {}
     overridden = (resolved.get("nodeOverrides") or {}).get("numNodes")
     return int(overridden or (resolved.get("nodeProperties") or {}).get("numNodes") or 0)
 
 
-async def unit_details(ctx: Context, job: Obj, *, nodes: bool) -> list[dict[str, Any]]:
-    """Every child (or node) of the job, from one listing of its pods."""
-    label = LABEL_NODE_INDEX if nodes else LABEL_ARRAY_INDEX
-    by_index: dict[str, list[Obj]] = {}
+async def node_details(ctx: Context, job: Obj) -> list[dict[str, Any]]:
+    """Every node of the multi-node job, from one listing of its pods."""
+    by_node: dict[str, list[Obj]] = {}
     for pod in await ctx.kube.list_pods(label_selector=selector(job, JobRef(id=job_id(job))),
                                         namespace=ctx.namespace):
-        by_index.setdefault(_labels(pod).get(label, ""), []).append(pod)
-    refs = (JobRef(id=job_id(job), node_index=index) if nodes else JobRef(id=job_id(job), array_index=index)
-            for index in range(unit_count(job, nodes=nodes)))
-    return [unit_detail(job, ref=ref, pods=by_index.get(str(ref.node_index if nodes else ref.array_index), []),
-                        arns=ctx.arns) for ref in refs]
+        by_node.setdefault(_labels(pod).get(LABEL_NODE_INDEX, ""), []).append(pod)
+    return [node_detail(job, node=node, pods=by_node.get(str(node), []), arns=ctx.arns)
+            for node in range(node_count(job))]

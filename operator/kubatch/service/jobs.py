@@ -20,7 +20,7 @@ from typing import Any
 from kubatch.api import BatchJobSpec, StopRequest
 from kubatch.kube.client import ApiError
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
-from kubatch.service.children import selector, unit_details, unit_detail
+from kubatch.service.children import describe_child, has_child, node_detail, node_details, page_children, selector
 from kubatch.service.context import Context
 from kubatch.service.definitions import reference
 from kubatch.service.errors import ClientException
@@ -126,12 +126,20 @@ async def submit_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     return {"jobArn": ctx.arns.build(JOB, uid), "jobName": job_name, "jobId": uid}
 
 
-async def describe_one(ctx: Context, job: Obj, ref: JobRef) -> dict[str, Any]:
-    """The DescribeJobs entry of the job, or of the child ``ref`` names."""
-    if not ref.is_child:
+async def describe_one(ctx: Context, job: Obj, ref: JobRef, *, jobs: list[Obj] | None = None) -> dict[str, Any]:
+    """The DescribeJobs entry of the job, or of the child ``ref`` names (``jobs``: the namespace's, if at hand)."""
+    if ref.array_index is not None:
+        return await describe_child(ctx, job, ref.array_index, jobs=jobs)
+    if ref.node_index is None:
         return job_detail(job, arns=ctx.arns)
     pods = await ctx.kube.list_pods(label_selector=selector(job, ref), namespace=ctx.namespace)
-    return unit_detail(job, ref=ref, pods=pods, arns=ctx.arns)
+    return node_detail(job, node=ref.node_index, pods=pods, arns=ctx.arns)
+
+
+def _exists(jobs: dict[str, Obj], ref: JobRef) -> bool:
+    """Whether ``ref`` names a job of ``jobs``, or a child that job has (AWS leaves unknown ids out)."""
+    job = jobs.get(ref.id)
+    return job is not None and (ref.array_index is None or has_child(job, ref.array_index))
 
 
 async def describe_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
@@ -141,8 +149,9 @@ async def describe_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]
     if not isinstance(values, list) or len(values) > DESCRIBE_MAX:
         raise ClientException(f"jobs: must be a list of 1 to {DESCRIBE_MAX} job ids")
     refs = [parse_job_ref(value, field="jobs") for value in values]
-    jobs = index_jobs(await ctx.kube.list(KIND, namespace=ctx.namespace))
-    return {"jobs": [await describe_one(ctx, jobs[ref.id], ref) for ref in refs if ref.id in jobs]}
+    listed = await ctx.kube.list(KIND, namespace=ctx.namespace)
+    jobs = index_jobs(listed)
+    return {"jobs": [await describe_one(ctx, jobs[ref.id], ref, jobs=listed) for ref in refs if _exists(jobs, ref)]}
 
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -177,20 +186,27 @@ def _filter(item: Any) -> Predicate:
 
 
 def _order(detail: dict[str, Any]) -> list[Any]:
-    """Newest first; children by index."""
+    """Newest first; nodes by index."""
     index = (detail.get("arrayProperties") or {}).get("index", (detail.get("nodeDetails") or {}).get("nodeIndex", -1))
     return [-(detail.get("createdAt") or 0), index, detail["jobId"]]
 
 
-async def _candidates(ctx: Context, request: dict[str, Any]) -> list[dict[str, Any]]:
+def _scope(request: dict[str, Any]) -> str | None:
     scopes = [field for field in ("jobQueue", "arrayJobId", "multiNodeJobId") if request.get(field)]
     if len(scopes) > 1:
         raise ClientException("give only one of jobQueue, arrayJobId and multiNodeJobId")
-    if scopes and scopes[0] != "jobQueue":
-        parent = await find_job(ctx, parse_job_ref(request[scopes[0]], field=scopes[0]), field=scopes[0])
-        return await unit_details(ctx, parent, nodes=scopes[0] == "multiNodeJobId")
+    return scopes[0] if scopes else None
+
+
+async def _parent(ctx: Context, request: dict[str, Any], field: str) -> Obj:
+    return await find_job(ctx, parse_job_ref(request[field], field=field), field=field)
+
+
+async def _candidates(ctx: Context, request: dict[str, Any], scope: str | None) -> list[dict[str, Any]]:
+    if scope == "multiNodeJobId":
+        return await node_details(ctx, await _parent(ctx, request, scope))
     jobs = await ctx.kube.list(KIND, namespace=ctx.namespace)
-    if scopes:
+    if scope:
         queue = name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue")
         jobs = [job for job in jobs if (job.get("spec") or {}).get("jobQueue") == queue]
     return [job_detail(job, arns=ctx.arns) for job in jobs]
@@ -206,7 +222,13 @@ async def list_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         raise ClientException(f"jobStatus: must be one of {', '.join(STATUSES)}")
     if status is None and not filters:
         status = "RUNNING"
-    details = [detail for detail in await _candidates(ctx, request)
+    scope = _scope(request)
+    if scope == "arrayJobId":
+        chosen, token = await page_children(ctx, await _parent(ctx, request, scope), request=request,
+                                            status=None if filters else status, limit=LIST_LIMIT,
+                                            keep=lambda detail: all(match(detail) for match in filters))
+        return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})
+    details = [detail for detail in await _candidates(ctx, request, scope)
                if (filters or status == detail["status"]) and all(match(detail) for match in filters)]
     chosen, token = page(details, request=request, key=_order, limit=LIST_LIMIT)
     return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})

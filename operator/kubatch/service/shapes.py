@@ -77,7 +77,9 @@ def _container(resolved: dict[str, Any], status: dict[str, Any]) -> dict[str, An
 
 
 def _array(spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
-    array = {**(spec.get("arrayProperties") or {}), **(status.get("arrayProperties") or {})}
+    """An array parent's ``{size, statusSummary}``, as AWS prints it; the operator's per-child record stays out."""
+    array = present({"size": (spec.get("arrayProperties") or {}).get("size"),
+                     "statusSummary": (status.get("arrayProperties") or {}).get("statusSummary")})
     return array or None
 
 

@@ -27,12 +27,15 @@ from kubatch.core.reconcile.admission import (
     Candidate,
     Holding,
     adopt_existing_pod,
+    placement_of,
     plan_admissions,
     single_job_candidate,
     single_job_holding,
 )
 from kubatch.core.reconcile.arrays import ArrayCycle, is_array, plan_array
-from kubatch.core.reconcile.attempts import plan_active_job
+from kubatch.core.pods import ComputePlacement
+from kubatch.core.reconcile.attempts import ends_attempt, plan_active_job
+from kubatch.core.reconcile.multinode import is_multinode, plan_group
 from kubatch.core.reconcile.dependencies import JobIndex, job_gate
 from kubatch.core.reconcile.definitions import plan_definitions
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
@@ -92,7 +95,14 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
             holdings += cycle.holdings
             step = Step(tuple(cycle.actions)) if cycle.actions else None
         elif state in ACTIVE_STATES:
-            step, holds_capacity = plan_active_job(job, world, now_ms=now_ms, settings=settings)
+            if is_multinode(job):
+                ce = world.compute_environments.get(status(job).get("computeEnvironment"))
+                placement = placement_of(ce) if ce else ComputePlacement(name=status(job)["computeEnvironment"],
+                                                                         type="EC2")
+                step = plan_group(job, world, placement=placement, now_ms=now_ms, settings=settings)
+                holds_capacity = not ends_attempt(step)
+            else:
+                step, holds_capacity = plan_active_job(job, world, now_ms=now_ms, settings=settings)
             if holds_capacity:
                 holdings.append(single_job_holding(job, world))
         else:

@@ -17,7 +17,9 @@ from kubatch.core.actions import CreatePod, Step
 from kubatch.core.kubetime import parse_time
 from kubatch.core.lifecycle import Admitted, Invalidated, JobState, RunnableTimeLimitExceeded, transition
 from kubatch.core.pods import LABEL_CE, ComputePlacement, label_value, pod_name
+from kubatch.core.multinode import main_node
 from kubatch.core.reconcile.attempts import current_pod
+from kubatch.core.reconcile.multinode import first_pods, is_multinode, node_pod_name
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.podspec import Demand, attempt_pod, job_demand
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
@@ -155,19 +157,21 @@ def placement_of(ce: Obj) -> ComputePlacement:
 
 
 def _admit(job: Obj, ce: Obj, *, now_ms: int) -> Step:
+    """Create the attempt's pod (a multi-node job: its Service and main node's pod), then record STARTING."""
     attempt = int(status(job).get("attemptCount") or 0) + 1
-    manifest = attempt_pod(job, placement_of(ce), attempt=attempt)
+    invalid = transition(state=JobState.RUNNABLE, event=Invalidated(message="the cluster refused the job's pod"))
+    refused = job_patch(job, transition_fields(invalid, now_ms=now_ms))
+    if is_multinode(job):
+        service, main = first_pods(job, placement_of(ce), attempt=attempt)
+        creates: tuple = (service, CreatePod(main.manifest, on_invalid=refused))
+    else:
+        creates = (CreatePod(attempt_pod(job, placement_of(ce), attempt=attempt), on_invalid=refused),)
     admitted = transition(state=JobState.RUNNABLE, event=Admitted(compute_environment=meta(ce)["name"]))
     fields = transition_fields(admitted, now_ms=now_ms) | {
         "computeEnvironment": meta(ce)["name"], "attemptCount": attempt,
-        "container": _fresh_container(manifest["metadata"]["name"]),
+        "container": _fresh_container(creates[-1].manifest["metadata"]["name"]),
     }
-    invalid = transition(state=JobState.RUNNABLE, event=Invalidated(message="the cluster refused the job's pod"))
-    return Step((
-        CreatePod(manifest, on_invalid=job_patch(job, transition_fields(invalid, now_ms=now_ms))),
-        job_patch(job, fields),
-        transition_event(job, admitted),
-    ))
+    return Step((*creates, job_patch(job, fields), transition_event(job, admitted)))
 
 
 def _fresh_container(pod: str) -> dict[str, object]:
@@ -189,7 +193,9 @@ def adopt_existing_pod(job: Obj, world: World, *, now_ms: int) -> tuple[Step, Ho
     The job becomes STARTING and holds its CE's capacity in this very cycle.
     """
     attempt = int(status(job).get("attemptCount") or 0) + 1
-    pod = world.pods_by_job.get(meta(job)["uid"], {}).get(pod_name(job_name=meta(job)["name"], attempt=attempt))
+    name = (node_pod_name(job, attempt=attempt, node=main_node(status(job)["resolvedDefinition"]))
+            if is_multinode(job) else pod_name(job_name=meta(job)["name"], attempt=attempt))
+    pod = world.pods_by_job.get(meta(job)["uid"], {}).get(name)
     if pod is None:
         return None
     ce_name = ce_of_pod(pod, world)

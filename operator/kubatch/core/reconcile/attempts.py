@@ -44,10 +44,14 @@ def current_pod(job: Obj, world: World) -> Obj | None:
 def plan_active_job(job: Obj, world: World, *, now_ms: int, settings: Settings) -> tuple[Step | None, bool]:
     """The step for a STARTING/RUNNING job, and whether it still holds its CE's capacity."""
     step = _active_job_step(job, world, now_ms=now_ms, settings=settings)
-    ends_attempt = step is not None and any(
+    return step, not ends_attempt(step)
+
+
+def ends_attempt(step: Step | None) -> bool:
+    """Whether a step moves its job out of STARTING/RUNNING (its capacity is free from now on)."""
+    return step is not None and any(
         isinstance(action, PatchStatus) and action.patch.get("status") not in (None, *ACTIVE_STATES)
         for action in step.actions)
-    return step, not ends_attempt
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubatch.core.definition import container_gpus, container_memory_mib, container_vcpus
+from kubatch.core.multinode import main_node, node_container, num_nodes
 from kubatch.core.pods import Attempt, ComputePlacement, aws_environment, build_container_pod, pod_object
 from kubatch.core.reconcile.world import Obj, meta, spec, status
 
@@ -69,6 +70,10 @@ def pod_demand(resolved: dict[str, Any]) -> Demand:
     if "containerProperties" in resolved:
         container = resolved["containerProperties"]
         return Demand(container_vcpus(container), container_memory_mib(container), container_gpus(container))
+    if "nodeProperties" in resolved:  # a multi-node group is admitted whole
+        nodes = [node_container(resolved, index) for index in range(num_nodes(resolved))]
+        return Demand(sum(map(container_vcpus, nodes)), sum(map(container_memory_mib, nodes)),
+                      sum(map(container_gpus, nodes)))
     vcpus, memory, gpus = 0.0, 0, 0
     for container in eks_pod_properties(resolved).get("containers") or []:
         resources = container.get("resources") or {}
@@ -112,21 +117,36 @@ def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
     return annotations
 
 
+def _node_env(resolved: dict[str, Any], node_index: int | None, main_node_ip: str | None) -> dict[str, str]:
+    """AWS's multi-node variables; children also learn the main node's address."""
+    if node_index is None:
+        return {}
+    env = {"AWS_BATCH_JOB_NODE_INDEX": str(node_index), "AWS_BATCH_JOB_NUM_NODES": str(num_nodes(resolved)),
+           "AWS_BATCH_JOB_MAIN_NODE_INDEX": str(main_node(resolved))}
+    if main_node_ip:
+        env["AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS"] = main_node_ip
+    return env
+
+
 def _owner(job: Obj) -> dict[str, Any]:
     return {"apiVersion": job.get("apiVersion", "kubatch.io/v1alpha1"), "kind": "BatchJob",
             "name": meta(job)["name"], "uid": meta(job)["uid"], "controller": True, "blockOwnerDeletion": False}
 
 
-def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_index: int | None = None
-                ) -> dict[str, Any]:
+def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_index: int | None = None,
+                node_index: int | None = None, main_node_ip: str | None = None) -> dict[str, Any]:
+    """The pod of one attempt: of a job, of array child ``array_index``, or of node ``node_index``."""
     resolved = status(job)["resolvedDefinition"]
     array_size = (spec(job).get("arrayProperties") or {}).get("size") if array_index is not None else None
     this = Attempt(namespace=meta(job)["namespace"], job_name=meta(job)["name"], job_uid=meta(job)["uid"],
-                   queue=spec(job)["jobQueue"], attempt=attempt, array_index=array_index, array_size=array_size)
+                   queue=spec(job)["jobQueue"], attempt=attempt, array_index=array_index, array_size=array_size,
+                   node_index=node_index, extra_env=_node_env(resolved, node_index, main_node_ip))
     timeout = (resolved.get("timeout") or {}).get("attemptDurationSeconds")
     annotations = _annotations(job, resolved)
-    if "containerProperties" in resolved:
-        return build_container_pod(attempt=this, placement=placement, container=resolved["containerProperties"],
+    container = (node_container(resolved, node_index) if node_index is not None
+                 else resolved.get("containerProperties"))
+    if container is not None:
+        return build_container_pod(attempt=this, placement=placement, container=container,
                                    parameters=resolved.get("parameters") or {}, attempt_duration_seconds=timeout,
                                    annotations=annotations, owner=_owner(job))
     return _eks_pod(this, placement, resolved, timeout=timeout, annotations=annotations, owner=_owner(job))

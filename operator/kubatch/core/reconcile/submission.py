@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kubatch.core.actions import Step
 from kubatch.core.definition import InvalidJobError, parse_definition_ref, resolve_job
+from kubatch.core.multinode import check_nodes
 from kubatch.core.kubetime import epoch_millis, parse_time
 from kubatch.core.lifecycle import Invalidated, JobState, transition
 from kubatch.core.reconcile.definitions import find_revision
@@ -36,10 +37,9 @@ def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> S
         if found is None:
             return None
         definition_spec, revision = found
-        if definition_spec.get("type") == "multinode" or definition_spec.get("nodeProperties"):
-            raise InvalidJobError("spec.jobDefinition: multi-node parallel jobs are not supported by this "
-                                  "kubatch version yet")
         resolved = resolve_job(job_spec=spec(job), definition_spec=definition_spec, revision=revision)
+        if "nodeProperties" in resolved:
+            _check_multinode(resolved, world.queues[spec(job)["jobQueue"]], world)
         _check_privileged(resolved, world.queues[spec(job)["jobQueue"]], world)
     except InvalidJobError as error:
         failed = transition(state=JobState.SUBMITTED, event=Invalidated(message=str(error)))
@@ -64,8 +64,22 @@ def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> S
                            f"(revision {resolved['revision']})")))
 
 
+def _check_multinode(resolved: dict, queue: Obj, world: World) -> None:
+    """AWS refuses multi-node jobs on Spot and Fargate; every node needs a container."""
+    check_nodes(resolved)
+    for entry in spec(queue).get("computeEnvironmentOrder") or []:
+        ce = world.compute_environments.get(entry["computeEnvironment"])
+        kind = (spec(ce).get("computeResources") or {}).get("type", "EC2") if ce else "EC2"
+        if kind != "EC2":
+            raise InvalidJobError(f"spec.jobQueue: multi-node parallel jobs cannot run on {kind} compute "
+                                  f"environment {entry['computeEnvironment']!r} (AWS allows EC2 only)")
+
+
 def _wants_privileged(resolved: dict) -> bool:
     if (resolved.get("containerProperties") or {}).get("privileged"):
+        return True
+    ranges = (resolved.get("nodeProperties") or {}).get("nodeRangeProperties") or []
+    if any((item.get("container") or {}).get("privileged") for item in ranges):
         return True
     containers = ((resolved.get("eksProperties") or {}).get("podProperties") or {}).get("containers") or []
     return any((c.get("securityContext") or {}).get("privileged") for c in containers)
