@@ -51,6 +51,13 @@ def job_status(kubectl: Kubectl, namespace: str, name: str) -> dict:
     return ((kubectl.get("batchjob", name, namespace=namespace) or {}).get("status")) or {}
 
 
+def job_statuses(kubectl: Kubectl, namespace: str, names: list[str]) -> dict[str, dict]:
+    """The named jobs' statuses from ONE list call: a consistent snapshot, unlike one get per job."""
+    listing = kubectl.get("batchjobs", namespace=namespace) or {"items": []}
+    found = {job["metadata"]["name"]: job.get("status") or {} for job in listing["items"]}
+    return {name: found.get(name, {}) for name in names}
+
+
 def wait_for_state(kubectl: Kubectl, namespace: str, name: str, states: set[str], *, timeout: float = 60) -> dict:
     return kubectl.wait_for(
         f"job {name} in {sorted(states)}",

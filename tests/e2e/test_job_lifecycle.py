@@ -17,6 +17,7 @@ from tests.e2e.batch import (
     job_definition,
     job_queue,
     job_status,
+    job_statuses,
     unique,
     wait_for_state,
 )
@@ -213,7 +214,7 @@ def test_capacity_is_never_exceeded(kubectl: Kubectl, namespace: str, env: Env) 
 
     def all_done() -> bool:
         nonlocal peak
-        states = [job_status(kubectl, namespace, n) for n in names]
+        states = list(job_statuses(kubectl, namespace, names).values())
         peak = max(peak, sum(s.get("status") in ("STARTING", "RUNNING") for s in states))
         messages.update(s.get("statusMessage") or "" for s in states if s.get("status") == "RUNNABLE")
         return all(s.get("status") == "SUCCEEDED" for s in states)

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.batch import batch_job, compute_environment, job_definition, job_queue, job_status, unique
+from tests.e2e.batch import batch_job, compute_environment, job_definition, job_queue, job_status, job_statuses, unique
 from tests.e2e.kubectl import Kubectl
 
 pytestmark = pytest.mark.usefixtures("operator")
@@ -28,14 +28,10 @@ def create(kubectl: Kubectl, created: list[dict], *manifests: dict) -> None:
     created.extend(manifests)
 
 
-def statuses(kubectl: Kubectl, namespace: str, names: list[str]) -> dict[str, dict]:
-    return {name: job_status(kubectl, namespace, name) for name in names}
-
-
 def wait_all_succeeded(kubectl: Kubectl, namespace: str, names: list[str], *, timeout: float = 120) -> dict[str, dict]:
     return kubectl.wait_for(
         f"{len(names)} jobs to succeed",
-        lambda: (found := statuses(kubectl, namespace, names))
+        lambda: (found := job_statuses(kubectl, namespace, names))
         and all(s.get("status") == "SUCCEEDED" for s in found.values()) and found,
         timeout=timeout, interval=0.5)
 
@@ -117,17 +113,17 @@ def test_fair_share_splits_capacity_by_weight(kubectl: Kubectl, namespace: str, 
     create(kubectl, cluster_objects, sp, compute_environment(ce, max_vcpus=3),
            job_queue(queue, ce, schedulingPolicy=policy))
     kubectl.apply(job_definition("one"), namespace=namespace)
-    names = {share: [f"{share}-{i}" for i in range(6)] for share in ("blue", "green")}
+    names = {share: [f"{share}-{i}" for i in range(8)] for share in ("blue", "green")}
     kubectl.apply(*(batch_job(n, definition="one", queue=queue, shareIdentifier=share,
                               simulate={"run-seconds": "3"})
                     for share, jobs in names.items() for n in jobs), namespace=namespace)
 
     samples = {"blue": 0, "green": 0}
-    deadline = time.monotonic() + 8
+    deadline = time.monotonic() + 12  # two or three waves of 3 s jobs
     while time.monotonic() < deadline:
         for share, jobs in names.items():
             samples[share] += sum(s.get("status") in ("STARTING", "RUNNING")
-                                  for s in statuses(kubectl, namespace, jobs).values())
+                                  for s in job_statuses(kubectl, namespace, jobs).values())
         time.sleep(0.5)
     assert samples["green"] > samples["blue"] > 0, samples
     wait_all_succeeded(kubectl, namespace, names["blue"] + names["green"], timeout=180)
