@@ -6,6 +6,7 @@ real apiserver and scheduler first.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,12 +15,25 @@ import uuid
 import pytest
 
 from kubatch.testing import cluster as local_cluster
-from kubatch.testing.pools import CAPACITY_TYPE_LABEL
+from kubatch.testing.pools import CAPACITY_TYPE_LABEL, NodePool, node_manifests
 from tests.e2e.kubectl import Kubectl
 
 
+def add_kwok_node(kubectl: Kubectl, name: str, *, pool: str = "spot", labels: dict[str, str] | None = None) -> str:
+    """A node of ``pool`` (its label and taint) that only the caller uses; returns once it is Ready."""
+    node = node_manifests([NodePool(name=pool, count=1, cpu=4, memory_gi=16, instance_type="m5.xlarge")])[0]
+    node["metadata"]["name"] = node["metadata"]["labels"]["kubernetes.io/hostname"] = name
+    node["metadata"]["labels"].update(labels or {})
+    kubectl.apply(node)
+    kubectl.wait_for(f"node {name} Ready", lambda: any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in (kubectl.get("node", name) or {}).get("status", {}).get("conditions", [])))
+    return name
+
+
 def pod_manifest(name: str, *, pool: str | None = None, annotations: dict[str, str] | None = None,
-                 deadline: int | None = None, node_name: str | None = None) -> dict:
+                 labels: dict[str, str] | None = None, deadline: int | None = None,
+                 node_name: str | None = None) -> dict:
     spec: dict = {
         "restartPolicy": "Never",
         "containers": [{"name": "main", "image": "busybox", "command": ["true"],
@@ -33,7 +47,14 @@ def pod_manifest(name: str, *, pool: str | None = None, annotations: dict[str, s
     if node_name:
         spec["nodeName"] = node_name
     return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "annotations": annotations or {}}, "spec": spec}
+            "metadata": {"name": name, "annotations": annotations or {}, "labels": labels or {}}, "spec": spec}
+
+
+def evict(kubectl: Kubectl, namespace: str, pod: str) -> None:
+    """Evict ``pod`` through the Eviction API, as a drain does (kubectl has no verb for it)."""
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": pod, "namespace": namespace}}
+    kubectl.run("create", "--raw", f"/api/v1/namespaces/{namespace}/pods/{pod}/eviction", "-f", "-",
+                stdin=json.dumps(eviction))
 
 
 def wait_for_phase(kubectl: Kubectl, namespace: str, name: str, phases: set[str], timeout: float = 60) -> dict:
@@ -85,6 +106,39 @@ def test_exit_code_is_simulated(kubectl: Kubectl, namespace: str) -> None:
     assert terminated_state(pod)["reason"] == "Error"
 
 
+def test_exit_codes_are_simulated_per_attempt_and_array_index(kubectl: Kubectl, namespace: str) -> None:
+    annotations = {"kubatch.io/sim-exit-code": "9", "kubatch.io/sim-exit-codes": "1,1,0",
+                   "kubatch.io/sim-exit-codes-odd-index": "2,0"}
+    expected = {  # pod: (its attempt and array index labels, the exit code it must end with)
+        "first": ({"kubatch.io/attempt": "1"}, 1),
+        "second": ({"kubatch.io/attempt": "2"}, 1),
+        "third": ({"kubatch.io/attempt": "3"}, 0),
+        "seventh": ({"kubatch.io/attempt": "7"}, 0),  # the last code repeats
+        "unlabelled": ({}, 1),  # no attempt label: attempt 1
+        "even-child": ({"kubatch.io/attempt": "1", "kubatch.io/array-index": "4"}, 1),
+        "odd-child": ({"kubatch.io/attempt": "1", "kubatch.io/array-index": "3"}, 2),
+        "odd-child-retried": ({"kubatch.io/attempt": "2", "kubatch.io/array-index": "3"}, 0),
+    }
+    kubectl.apply(*(pod_manifest(name, annotations=annotations, labels=labels)
+                    for name, (labels, _) in expected.items()), namespace=namespace)
+    ended = {name: wait_for_phase(kubectl, namespace, name, {"Failed", "Succeeded"}) for name in expected}
+
+    assert {name: terminated_state(pod)["exitCode"] for name, pod in ended.items()} == {
+        name: code for name, (_, code) in expected.items()}
+    assert {name: pod["status"]["phase"] for name, pod in ended.items()} == {
+        name: "Failed" if code else "Succeeded" for name, (_, code) in expected.items()}
+
+
+def test_odd_index_exit_codes_leave_even_children_to_the_plain_exit_code(kubectl: Kubectl, namespace: str) -> None:
+    annotations = {"kubatch.io/sim-exit-code": "4", "kubatch.io/sim-exit-codes-odd-index": "3"}
+    kubectl.apply(pod_manifest("even", annotations=annotations, labels={"kubatch.io/array-index": "0"}),
+                  pod_manifest("odd", annotations=annotations, labels={"kubatch.io/array-index": "1"}),
+                  namespace=namespace)
+    codes = {name: terminated_state(wait_for_phase(kubectl, namespace, name, {"Failed", "Succeeded"}))["exitCode"]
+             for name in ("even", "odd")}
+    assert codes == {"even": 4, "odd": 3}
+
+
 def test_run_duration_is_simulated(kubectl: Kubectl, namespace: str) -> None:
     kubectl.apply(pod_manifest("slow", annotations={"kubatch.io/sim-run-seconds": "3"}), namespace=namespace)
     running = wait_for_phase(kubectl, namespace, "slow", {"Running"})
@@ -92,6 +146,17 @@ def test_run_duration_is_simulated(kubectl: Kubectl, namespace: str) -> None:
     done = wait_for_phase(kubectl, namespace, "slow", {"Succeeded"})
     state = terminated_state(done)
     assert state["startedAt"] < state["finishedAt"]
+
+
+def test_run_duration_is_simulated_per_attempt(kubectl: Kubectl, namespace: str) -> None:
+    annotations = {"kubatch.io/sim-run-seconds": "600, 0.2"}
+    kubectl.apply(pod_manifest("first", annotations=annotations, labels={"kubatch.io/attempt": "1"}, deadline=2),
+                  pod_manifest("third", annotations=annotations, labels={"kubatch.io/attempt": "3"}, deadline=2),
+                  namespace=namespace)
+    third = wait_for_phase(kubectl, namespace, "third", {"Failed", "Succeeded"})
+    assert third["status"]["phase"] == "Succeeded"
+    first = wait_for_phase(kubectl, namespace, "first", {"Failed", "Succeeded"})
+    assert (first["status"]["phase"], first["status"].get("reason")) == ("Failed", "DeadlineExceeded")
 
 
 def test_oom_kill_is_simulated(kubectl: Kubectl, namespace: str) -> None:
@@ -121,16 +186,26 @@ def test_image_pull_error_is_simulated(kubectl: Kubectl, namespace: str) -> None
     assert waiting["status"]["phase"] == "Pending"
 
 
-def test_spot_node_loss_ends_its_pods(kubectl: Kubectl, namespace: str) -> None:
-    node_name = f"kwok-spot-doomed-{uuid.uuid4().hex[:6]}"
-    from kubatch.testing.pools import NodePool, node_manifests
+def test_evicted_pod_ends_failed_with_its_disruption_condition_before_it_goes(kubectl: Kubectl, namespace: str) -> None:
+    manifest = pod_manifest("evicted", annotations={"kubatch.io/sim-run-seconds": "600"})
+    manifest["metadata"]["finalizers"] = ["kubatch.io/test-hold"]  # keeps the stopped pod for inspection
+    kubectl.apply(manifest, namespace=namespace)
+    wait_for_phase(kubectl, namespace, "evicted", {"Running"})
 
-    node = node_manifests([NodePool(name="spot", count=1, cpu=4, memory_gi=16, instance_type="m5.xlarge")])[0]
-    node["metadata"]["name"] = node["metadata"]["labels"]["kubernetes.io/hostname"] = node_name
-    kubectl.apply(node)
-    kubectl.wait_for("doomed node Ready", lambda: any(
-        c["type"] == "Ready" and c["status"] == "True"
-        for c in (kubectl.get("node", node_name) or {}).get("status", {}).get("conditions", [])))
+    evict(kubectl, namespace, "evicted")
+
+    stopped = wait_for_phase(kubectl, namespace, "evicted", {"Failed", "Succeeded"})
+    assert stopped["status"]["phase"] == "Failed" and stopped["metadata"]["deletionTimestamp"]
+    assert terminated_state(stopped)["exitCode"] == 143
+    disruption = [c for c in stopped["status"]["conditions"] if c["type"] == "DisruptionTarget"]
+    assert [(c["status"], c["reason"]) for c in disruption] == [("True", "EvictionByEvictionAPI")]
+    kubectl.run("patch", "pod", "evicted", "-n", namespace, "--type=json",
+                "-p", '[{"op": "remove", "path": "/metadata/finalizers"}]')
+    kubectl.wait_for("the stopped pod to go", lambda: kubectl.get("pod", "evicted", namespace=namespace) is None)
+
+
+def test_spot_node_loss_ends_its_pods(kubectl: Kubectl, namespace: str) -> None:
+    node_name = add_kwok_node(kubectl, f"kwok-spot-doomed-{uuid.uuid4().hex[:6]}")
     manifest = pod_manifest("victim", pool="spot", node_name=node_name,
                             annotations={"kubatch.io/sim-run-seconds": "600"})
     kubectl.apply(manifest, namespace=namespace)
