@@ -14,6 +14,7 @@ import click
 from kubatch.cli.catalog import VERBS
 from kubatch.cli.job_verbs import logs, wait
 from kubatch.cli.verbs import build
+from kubatch.service.arns import DEFAULT_ACCOUNT, DEFAULT_REGION
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,6 +53,41 @@ def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: in
                  health_port=health_port, verbose=verbose,
                  settings=Settings(image_pull_grace_seconds=image_pull_grace_seconds,
                                    pod_retention=PodRetention(pod_retention)))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: all)")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--region", envvar="KUBATCH_REGION", default=DEFAULT_REGION, show_default=True, help="region of the ARNs")
+@click.option("--account-id", envvar="KUBATCH_ACCOUNT_ID", default=DEFAULT_ACCOUNT, show_default=True,
+              help="account of the ARNs")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig (default: $KUBECONFIG, in-cluster)")
+@click.option("--context", help="kubeconfig context (default: the current one)")
+@click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML/JSON access keys: accessKeyId, secretAccessKey, namespace, admin (docs/aws-compatibility.md)")
+@click.option("--no-auth", is_flag=True, help="accept unsigned requests, all in one namespace (local development only)")
+@click.option("--namespace", "-n", help="with --no-auth: the namespace (default: the kubeconfig context's)")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), help="serve HTTPS with this certificate")
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="… and this private key")
+@click.option("--verbose", "-v", is_flag=True)
+def api(host: str, port: int, region: str, account_id: str, kubeconfig: str | None, context: str | None,
+        credentials_file: Path | None, no_auth: bool, namespace: str | None, tls_cert: Path | None,
+        tls_key: Path | None, verbose: bool) -> None:
+    """Serve AWS Batch's HTTP API (SigV4-signed; each access key works in one namespace)."""
+    from kubatch.cli.kubeconfig import default_namespace
+    from kubatch.http.run import ApiOptions, ConfigError, run_api
+    from kubatch.service.arns import Arns
+
+    if namespace and not no_auth:
+        raise click.UsageError("--namespace goes with --no-auth: otherwise each access key names its namespace")
+    options = ApiOptions(host=host, port=port, arns=Arns(region=region, account=account_id), kubeconfig=kubeconfig,
+                         context=context, credentials_file=credentials_file, tls_cert=tls_cert, tls_key=tls_key,
+                         no_auth_namespace=(namespace or default_namespace(kubeconfig=kubeconfig, context=context))
+                         if no_auth else None)
+    try:
+        run_api(options, verbose=verbose)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 for _verb in VERBS:
