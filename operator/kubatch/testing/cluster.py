@@ -188,7 +188,8 @@ def _stop(component: str) -> None:
 
 def _stray_pids() -> list[int]:
     """Processes still holding this cluster's state directory, e.g. after a lost pid file."""
-    markers = (str(STATE_DIR).encode(), str(_etcd_data_dir()).encode())
+    # trailing separators: ~/.cache/kubatch/cluster must not match ~/.cache/kubatch/cluster-bench
+    markers = (f"{STATE_DIR}/".encode(), f"{_etcd_data_dir()}\0".encode())
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
