@@ -3,6 +3,9 @@
 #
 # Uses $KUBECONFIG when set (kind, a cloud cluster); otherwise builds (once, cached) and
 # starts the local etcd + kube-apiserver + controller-manager + scheduler + kwok cluster.
+# That cluster is private to this run (its own directory and free loopback ports) unless
+# KUBATCH_CLUSTER_DIR names one to reuse, so a developer's or a benchmark's cluster is never
+# touched, and it is stopped when the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/venv.sh
@@ -10,7 +13,14 @@ if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_BIN_DIR:-}" ]; then
   KUBATCH_BIN_DIR=$(bash hack/cluster/build.sh)
   export KUBATCH_BIN_DIR
 fi
+if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_CLUSTER_DIR:-}" ]; then
+  KUBATCH_CLUSTER_DIR=$(mktemp -d -t kubatch-test-cluster.XXXXXX)
+  KUBATCH_PORT_BASE=$(python -m kubatch.testing.cluster free-port-base)
+  export KUBATCH_CLUSTER_DIR KUBATCH_PORT_BASE
+  trap 'python -m kubatch.testing.cluster down >/dev/null 2>&1 || true; rm -rf "$KUBATCH_CLUSTER_DIR"' EXIT
+  echo ">> private test cluster in $KUBATCH_CLUSTER_DIR, ports from $KUBATCH_PORT_BASE" >&2
+fi
 echo ">> import layering (lint-imports)" >&2
 lint-imports
 echo ">> pytest" >&2
-exec python -m pytest -p no:cacheprovider -rfE "$@" tests
+python -m pytest -p no:cacheprovider -rfE "$@" tests

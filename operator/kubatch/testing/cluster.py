@@ -10,6 +10,7 @@ Usage::
     python -m kubatch.testing.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR]
     python -m kubatch.testing.cluster status
     python -m kubatch.testing.cluster down
+    python -m kubatch.testing.cluster free-port-base
 
 ``up`` is idempotent (a healthy cluster is left as it is) and prints the admin
 kubeconfig's path; ``down`` stops every process it started and removes the etcd data.
@@ -27,6 +28,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -76,6 +78,32 @@ class Ports:
 
 
 PORTS = Ports(base=int(os.environ.get("KUBATCH_PORT_BASE", "16440")))
+COMPONENT_PORTS = {
+    "etcd": ("etcd_client", "etcd_peer"), "kube-apiserver": ("apiserver",),
+    "kube-controller-manager": ("controller_manager",), "kube-scheduler": ("scheduler",), "kwok": ("kwok",),
+}
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port_base(start: int = 16440, stop: int = 30000) -> int:
+    """The first base (in steps of 10, below the ephemeral range) whose six ports are all free.
+
+    Why: a test run must never talk to, or fail against, another cluster that happens to
+    hold the default ports (a developer's kept cluster, a benchmark, a second checkout).
+    """
+    for base in range(start, stop, 10):
+        ports = Ports(base=base)
+        if all(_port_free(getattr(ports, name)) for names in COMPONENT_PORTS.values() for name in names):
+            return base
+    raise RuntimeError(f"no free block of loopback ports between {start} and {stop}")
 
 
 def kubeconfig_path() -> Path:
@@ -164,6 +192,12 @@ def _running_pid(component: str) -> int | None:
 def _start(component: str, argv: list[str]) -> None:
     if _running_pid(component):
         return
+    taken = [getattr(PORTS, name) for name in COMPONENT_PORTS[component] if not _port_free(getattr(PORTS, name))]
+    if taken:
+        raise RuntimeError(
+            f"{component} cannot start: loopback port {taken[0]} is held by a process this cluster "
+            f"({STATE_DIR}) did not start; stop it or choose other ports with KUBATCH_PORT_BASE "
+            f"(`python -m kubatch.testing.cluster free-port-base` prints a free one)")
     log = open(STATE_DIR / "logs" / f"{component}.log", "ab")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True)
@@ -382,7 +416,7 @@ def status() -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kubatch.testing.cluster", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "status", "free-port-base"])
     parser.add_argument("--pool", action="append", type=parse_pool, default=None, metavar="NAME=COUNTxCPUxMEM_GI",
                         help="a node pool, e.g. on-demand=3x8x32 (repeatable; default: %s)"
                         % ", ".join(p.spec() for p in DEFAULT_POOLS))
@@ -391,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "down":
         down()
         print("cluster stopped")
+        return 0
+    if args.action == "free-port-base":
+        print(free_port_base())
         return 0
     if args.action == "status":
         report = status()
