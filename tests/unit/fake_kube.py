@@ -52,6 +52,7 @@ class FakeKube:
         self.logs: dict[tuple[str, str, str], str] = {}
         self.failures: dict[tuple[str, str], Exception] = {}
         self.calls: list[tuple[str, str]] = []
+        self.writes = 0  # the source of resourceVersions
 
     # ----------------------------------------------------------- arranging the cluster
 
@@ -65,6 +66,8 @@ class FakeKube:
         metadata.setdefault("uid", str(uuid.uuid4()))
         metadata.setdefault("generation", 1)
         metadata.setdefault("creationTimestamp", CREATED)
+        self.writes += 1
+        metadata["resourceVersion"] = str(self.writes)
         if KINDS[kind].namespaced:
             metadata["namespace"] = namespace or metadata.get("namespace") or "default"
         obj.update(apiVersion="kubatch.io/v1alpha1", kind=kind)
@@ -121,10 +124,15 @@ class FakeKube:
         if key not in self.objects:
             raise NotFound(f"{kind} {name!r} not found")
         before = self.objects[key]
+        expected = (patch.get("metadata") or {}).get("resourceVersion")
+        if expected is not None and expected != before["metadata"]["resourceVersion"]:
+            raise ApiError(409, f"{kind} {name!r}: the object has been modified")
         part = {"status": patch.get("status")} if status else {k: v for k, v in patch.items() if k != "status"}
         after = apply_merge_patch(before, part)
         if after.get("spec") != before.get("spec"):
             after["metadata"]["generation"] += 1
+        self.writes += 1
+        after["metadata"]["resourceVersion"] = str(self.writes)
         self.objects[key] = after
         return copy.deepcopy(after)
 

@@ -126,10 +126,35 @@ def test_errors_are_botocores_modeled_exceptions(server: ThreadedServer) -> None
     assert raised.value.response["Error"] == {"Code": "ClientException",
                                               "Message": "jobQueue: JobQueue 'missing' does not exist"}
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    with pytest.raises(batch.exceptions.ClientException, match="GetJobQueueSnapshot is not an operation"):
-        batch.get_job_queue_snapshot(jobQueue="q")
-    with pytest.raises(batch.exceptions.ClientException, match="TagResource is not an operation"):
-        batch.tag_resource(resourceArn=PREFIX + "job-queue/q", tags={"team": "a"})
+    with pytest.raises(batch.exceptions.ClientException, match="DescribeServiceEnvironments is not an operation"):
+        batch.describe_service_environments()
+
+
+def test_tags_snapshot_and_bulk_stops_with_boto3(server: ThreadedServer, kube: FakeKube) -> None:
+    admin, batch = client(server, key="AKIAADMIN"), client(server)
+    admin.tag_resource(resourceArn=PREFIX + "job-queue/q", tags={"owner": "platform"})
+    assert batch.list_tags_for_resource(resourceArn=PREFIX + "job-queue/q")["tags"] == {"owner": "platform"}
+    job = batch.submit_job(jobName="tagged", jobQueue="q", jobDefinition="my-batch-job", tags={"run": "1"})
+    batch.tag_resource(resourceArn=job["jobArn"], tags={"stage": "review"})
+    batch.untag_resource(resourceArn=job["jobArn"], tagKeys=["stage"])
+    batch.tag_resource(resourceArn=job["jobArn"], tags={"kept": "yes"})
+    assert batch.list_tags_for_resource(resourceArn=job["jobArn"])["tags"] == {"run": "1", "kept": "yes"}
+
+    # what the operator's last cycle wrote: the front of q (one of team-a's jobs, one of another namespace's)
+    queue = kube.stored("JobQueue", "q", None)
+    queue["status"] = {"frontOfQueue": {"jobs": [{"jobId": "0000-other", "earliestTimeAtPosition": 5},
+                                                 {"jobId": job["jobId"], "earliestTimeAtPosition": 7}],
+                                        "lastUpdatedAt": 9},
+                       "queueUtilization": {"totalCapacityUsage": [{"capacityUnit": "VCPU", "quantity": 2.0}],
+                                            "lastUpdatedAt": 9}}
+    snapshot = batch.get_job_queue_snapshot(jobQueue=PREFIX + "job-queue/q")
+    assert snapshot["frontOfQueue"] == {"jobs": [{"jobArn": job["jobArn"], "earliestTimeAtPosition": 7}],
+                                        "lastUpdatedAt": 9}
+    assert snapshot["queueUtilization"]["totalCapacityUsage"] == [{"capacityUnit": "VCPU", "quantity": 2.0}]
+
+    stopped = batch.cancel_jobs(jobs=[job["jobId"], "never-submitted"], reason="cleanup")
+    assert (stopped["successful"], stopped["errors"]) == ([job["jobId"], "never-submitted"], [])
+    assert kube.stored("BatchJob", "tagged", namespace="team-a")["spec"]["cancelRequest"] == {"reason": "cleanup"}
 
 
 @pytest.mark.parametrize(("key", "secret", "code"), [

@@ -160,13 +160,13 @@ async def test_answers_have_botocores_output_shapes() -> None:
     ({"body": b" " * (1024 * 1024 + 1)}, 400, "ClientException", "the request body is larger than 1048576 bytes"),
     ({"body": {"jobs": "x"}}, 400, "ClientException", "jobs: must be a list of 1 to 100 job ids"),
     ({"body": {"jobs": ["a"], "colour": "red"}}, 400, "ClientException", "colour: is not a known field"),
-    ({"operation_path": "/v1/getjobqueuesnapshot", "body": {"jobQueue": "q"}}, 400, "ClientException",
-     "GetJobQueueSnapshot is not an operation kubatch implements"),
+    ({"operation_path": "/v1/describeserviceenvironments", "body": {}}, 400, "ClientException",
+     "DescribeServiceEnvironments is not an operation kubatch implements"),
     ({"operation_path": "/v1/nosuchthing"}, 400, "ClientException",
      "no AWS Batch operation is served at POST /v1/nosuchthing"),
-    ({"operation_path": "/v1/tags/" + (PREFIX + "job-queue/q").replace(":", "%3A").replace("/", "%2F"),
+    ({"operation_path": "/v1/tags/" + (PREFIX + "job-queue/nope").replace(":", "%3A").replace("/", "%2F"),
       "method": "GET", "body": b""}, 400, "ClientException",
-     "ListTagsForResource is not an operation kubatch implements"),
+     "resourceArn: JobQueue 'nope' does not exist"),
 ])
 async def test_errors_have_aws_shape(change: dict[str, Any], status: int, code: str, message: str) -> None:
     arguments = {"operation_path": "/v1/describejobs", "body": {"jobs": ["a"]}, **change}
@@ -219,6 +219,12 @@ async def test_only_admin_keys_change_shared_objects() -> None:
                                             "batch:DeleteJobQueue")
         assert [queue["jobQueueName"] for queue in (await ok(client, "DescribeJobQueues", {}))["jobQueues"]] == ["q"]
         await ok(client, "UpdateJobQueue", {"jobQueue": "q", "priority": 5}, key="AKIAADMIN")
+        tag_path = "/v1/tags/" + (PREFIX + "job-queue/q").replace(":", "%3A").replace("/", "%2F")
+        status, _, answer = await send(client, tag_path, {"tags": {"mine": "now"}}, key="AKIATEAMA")
+        assert (status, answer["__type"]) == (403, "AccessDeniedException")
+        assert "batch:TagResource" in answer["message"]
+        status, _, answer = await send(client, tag_path, {"tags": {"owner": "platform"}}, key="AKIAADMIN")
+        assert status == 200, answer
 
 
 async def test_no_auth_serves_one_namespace_unsigned() -> None:

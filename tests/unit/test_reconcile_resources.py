@@ -1,8 +1,9 @@
-"""ComputeEnvironment and JobQueue status: usage and job counts, written only when changed.
+"""ComputeEnvironment and JobQueue status: usage, job counts and front of queue, written only when changed.
 
 DescribeComputeEnvironments shows ``usedvCpus``/``runningJobs`` of the STARTING and
 RUNNING jobs placed there; DescribeJobQueues a VALID/INVALID status and (kubatch) the
-number of jobs in each state.
+number of jobs in each state; GetJobQueueSnapshot the front of the queue in dispatch
+order and the vCPUs in use.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from kubatch.core.reconcile.admission import single_job_holding
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
 
 from .builders import (
+    NOW_MS,
     active_job,
     compute_environment,
     finished_job,
     job,
+    plan_of,
     queue,
     runnable_job,
     sized,
@@ -32,11 +35,18 @@ def _patches(planner, *objects: dict) -> dict[str, dict]:
             if isinstance(action, PatchStatus)}
 
 
+def _holdings(the_world):
+    """What holds capacity: here, the world's STARTING and RUNNING jobs."""
+    return [single_job_holding(j, the_world) for j in the_world.jobs
+            if (j.get("status") or {}).get("status") in ("STARTING", "RUNNING")]
+
+
 def _with_holdings(the_world):
-    """CE status counts what holds capacity: here, the world's STARTING and RUNNING jobs."""
-    holding = [single_job_holding(j, the_world) for j in the_world.jobs
-               if (j.get("status") or {}).get("status") in ("STARTING", "RUNNING")]
-    return plan_compute_environment_status(the_world, holding)
+    return plan_compute_environment_status(the_world, _holdings(the_world))
+
+
+def _queue_planner(the_world):
+    return plan_queue_status(the_world, holdings=_holdings(the_world), front_of_queue={}, now_ms=NOW_MS)
 
 
 def ce_status(*objects: dict) -> dict[str, dict]:
@@ -44,7 +54,7 @@ def ce_status(*objects: dict) -> dict[str, dict]:
 
 
 def queue_status(*objects: dict) -> dict[str, dict]:
-    return _patches(plan_queue_status, *objects)
+    return _patches(_queue_planner, *objects)
 
 
 def test_an_idle_ce_is_valid_and_unused() -> None:
@@ -105,6 +115,9 @@ def test_queue_counts_its_jobs_by_state() -> None:
         "status": "VALID", "statusReason": "JobQueue Healthy",
         "jobCounts": ALL_ZERO | {"SUBMITTED": 1, "RUNNABLE": 2, "STARTING": 1, "RUNNING": 1, "SUCCEEDED": 1,
                                  "FAILED": 1},
+        "frontOfQueue": {"jobs": [], "lastUpdatedAt": NOW_MS},
+        "queueUtilization": {"totalCapacityUsage": [{"capacityUnit": "VCPU", "quantity": 2.0}],
+                             "lastUpdatedAt": NOW_MS},
         "observedGeneration": 1}}
 
 
@@ -123,3 +136,48 @@ def test_a_queue_status_already_up_to_date_is_not_written() -> None:
     assert queue_status(runnable_job(), queue(status=dict(written)), compute_environment()) == {}
     moved = queue_status(active_job(), queue(status=dict(written)), compute_environment())["q"]
     assert moved["jobCounts"] == ALL_ZERO | {"STARTING": 1}
+
+
+# ------------------------------------------------------------------ GetJobQueueSnapshot
+
+
+def _queue_patch(steps) -> dict:
+    (patch,) = [action.patch for step in steps for action in step.actions
+                if isinstance(action, PatchStatus) and action.kind == "JobQueue"]
+    return patch
+
+
+def test_the_front_of_the_queue_lists_who_still_waits_in_dispatch_order() -> None:
+    waiting = [runnable_job(name, frozen=sized(2)) for name in ("a", "b", "c", "d")]
+    patch = _queue_patch(plan_of(*waiting, queue(), compute_environment(max_vcpus=4)))
+    ids = {j["metadata"]["name"]: j["metadata"]["uid"] for j in waiting}
+    assert patch["frontOfQueue"] == {"jobs": [{"jobId": ids["c"], "earliestTimeAtPosition": NOW_MS},
+                                              {"jobId": ids["d"], "earliestTimeAtPosition": NOW_MS}],
+                                     "lastUpdatedAt": NOW_MS}
+
+
+def test_a_job_keeps_the_time_it_reached_its_position_and_moves_on_when_the_front_moves() -> None:
+    waiting = [runnable_job(name, frozen=sized(2)) for name in ("c", "d")]
+    ids = [j["metadata"]["uid"] for j in waiting]
+    earlier = NOW_MS - 5_000
+    before = {"jobs": [{"jobId": ids[0], "earliestTimeAtPosition": earlier},
+                       {"jobId": ids[1], "earliestTimeAtPosition": earlier}], "lastUpdatedAt": earlier}
+    closed = compute_environment(state="DISABLED")
+    written = _queue_patch(plan_of(*waiting, queue(status={"frontOfQueue": before}), closed))
+    assert written["frontOfQueue"] == before  # nothing moved: same times, same stamp
+    moved = _queue_patch(plan_of(*waiting[1:], queue(status={"frontOfQueue": before}), closed))
+    assert moved["frontOfQueue"] == {"jobs": [{"jobId": ids[1], "earliestTimeAtPosition": NOW_MS}],
+                                     "lastUpdatedAt": NOW_MS}
+
+
+def test_a_fair_share_queue_reports_the_vcpus_of_its_busiest_shares() -> None:
+    running = [active_job("a1", "RUNNING", frozen=sized(2), shareIdentifier="teamA"),
+               active_job("a2", "RUNNING", frozen=sized(2), shareIdentifier="teamA"),
+               active_job("b1", "RUNNING", frozen=sized(1), shareIdentifier="teamB")]
+    status = queue_status(*running, queue(scheduling_policy="fair"), compute_environment(max_vcpus=16))["q"]
+    assert status["queueUtilization"] == {
+        "totalCapacityUsage": [{"capacityUnit": "VCPU", "quantity": 5.0}],
+        "fairshareUtilization": {"activeShareCount": 2, "topCapacityUtilization": [
+            {"shareIdentifier": "teamA", "capacityUsage": [{"capacityUnit": "VCPU", "quantity": 4.0}]},
+            {"shareIdentifier": "teamB", "capacityUsage": [{"capacityUnit": "VCPU", "quantity": 1.0}]}]},
+        "lastUpdatedAt": NOW_MS}

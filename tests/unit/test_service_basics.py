@@ -85,8 +85,8 @@ def test_page_size_limits() -> None:
 
 async def test_unknown_operations_and_non_object_requests() -> None:
     ctx, _ = make_context(FakeKube())
-    with pytest.raises(ClientException, match="^GetJobQueueSnapshot is not an operation kubatch implements$"):
-        await invoke(ctx, "GetJobQueueSnapshot", {})
+    with pytest.raises(ClientException, match="^CreateQuotaShare is not an operation kubatch implements$"):
+        await invoke(ctx, "CreateQuotaShare", {})
     with pytest.raises(ClientException, match="the request must be a JSON object"):
         await invoke(ctx, "ListJobs", ["x"])
 

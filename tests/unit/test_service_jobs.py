@@ -239,6 +239,28 @@ async def test_cancel_and_terminate_write_requests_once(kube: FakeKube) -> None:
     assert spec["terminateRequest"] == {"reason": "stop"}
 
 
+async def test_bulk_stops_report_each_job_and_skip_missing_ones_as_aws_does(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    first = await invoke(ctx, "SubmitJob", SIMPLE)
+    await invoke(ctx, "SubmitJob", {**SIMPLE, "jobName": "second"})
+    answer = await invoke(ctx, "CancelJobs", {"jobs": [first["jobId"], "second", "gone", "second:3"],
+                                              "reason": "cleanup"})
+    assert answer == {"successful": [first["jobId"], "second", "gone"], "errors": [
+        {"job": "second:3", "code": "ClientException",
+         "message": "jobId: kubatch stops array and multi-node jobs as a whole: name second"}]}
+    assert job_spec(kube, "my-analysis")["cancelRequest"] == job_spec(kube, "second")["cancelRequest"] == {
+        "reason": "cleanup"}
+    assert await invoke(ctx, "TerminateJobs", {"jobs": ["second"], "reason": "stop"}) == {
+        "successful": ["second"], "errors": []}
+    assert job_spec(kube, "second")["terminateRequest"] == {"reason": "stop"}
+
+
+@pytest.mark.parametrize("jobs", [["j"] * 51, "my-analysis", [3]])
+async def test_bulk_stops_take_1_to_50_job_ids(kube: FakeKube, jobs) -> None:
+    assert await refusal(kube, "TerminateJobs", {"jobs": jobs, "reason": "x"}) == \
+        "jobs: must be a list of 1 to 50 job ids"
+
+
 @pytest.mark.parametrize(("request_", "message"), [
     ({"jobId": "my-analysis"}, "reason: is required"),
     ({"jobId": "my-analysis:3", "reason": "x"}, "jobId: kubatch stops array and multi-node jobs as a whole"),

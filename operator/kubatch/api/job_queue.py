@@ -100,14 +100,61 @@ class JobQueueSpec(KubeModel):
     )
 
 
+class FrontOfQueueJob(KubeModel):
+    """A job (or array child) waiting at the front of the queue."""
+
+    jobId: str = Field(description="The job's id (an array child's is <parent id>:<index>).")
+    earliestTimeAtPosition: int = Field(description="When it reached this position (epoch milliseconds).")
+
+
+class FrontOfQueue(KubeModel):
+    """The first waiting jobs in the order the scheduler will dispatch them (GetJobQueueSnapshot)."""
+
+    jobs: list[FrontOfQueueJob] = Field(default_factory=list, max_length=100, description="At most 100, first first.")
+    lastUpdatedAt: int | None = Field(default=None, description="When this list last changed (epoch milliseconds).")
+
+
+class CapacityUsage(KubeModel):
+    """An amount of capacity in use."""
+
+    capacityUnit: str = Field(description="The unit: VCPU.")
+    quantity: float = Field(description="How much.")
+
+
+class ShareUtilization(KubeModel):
+    """Capacity in use by one fair-share identifier."""
+
+    shareIdentifier: str = Field(description="The share identifier.")
+    capacityUsage: list[CapacityUsage] = Field(default_factory=list, description="Its usage.")
+
+
+class FairshareUtilization(KubeModel):
+    """Capacity in use per fair-share identifier, busiest first."""
+
+    activeShareCount: int = Field(description="Share identifiers with jobs holding capacity.")
+    topCapacityUtilization: list[ShareUtilization] = Field(
+        default_factory=list, max_length=20, description="The busiest share identifiers (at most 20).")
+
+
+class QueueUtilization(KubeModel):
+    """Capacity held by the queue's STARTING and RUNNING jobs (GetJobQueueSnapshot)."""
+
+    totalCapacityUsage: list[CapacityUsage] = Field(default_factory=list, description="In total.")
+    fairshareUtilization: FairshareUtilization | None = Field(
+        default=None, description="Per share identifier, when the queue has a scheduling policy.")
+    lastUpdatedAt: int | None = Field(default=None, description="When this last changed (epoch milliseconds).")
+
+
 class JobQueueStatus(StatusModel):
-    """Health of the queue and how many of its jobs are in each state."""
+    """Health of the queue, how many of its jobs are in each state, its front and its utilization."""
 
     status: ResourceStatus | None = Field(
         default=None, description="VALID when the queue can schedule jobs, INVALID when not (see statusReason)."
     )
     statusReason: str | None = Field(default=None, description="Why the queue has its status.")
     jobCounts: StatusSummary | None = Field(default=None, description="Number of the queue's jobs in each state.")
+    frontOfQueue: FrontOfQueue | None = Field(default=None, description="The first waiting jobs, in dispatch order.")
+    queueUtilization: QueueUtilization | None = Field(default=None, description="Capacity the queue's jobs hold.")
     observedGeneration: int | None = Field(default=None, description="The metadata.generation this status reflects.")
 
 

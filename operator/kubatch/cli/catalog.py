@@ -62,6 +62,12 @@ JOB_VERBS = (
     Verb("terminate-job", "Stop a job, running or not (TerminateJob).", (
         Flag("job-id", S, "job id, name or ARN"), Flag("reason"),
     )),
+    Verb("cancel-jobs", "Cancel up to 50 jobs that have not started (CancelJobs).", (
+        Flag("jobs", L, "job ids, names or ARNs"), Flag("reason"),
+    )),
+    Verb("terminate-jobs", "Stop up to 50 jobs, running or not (TerminateJobs).", (
+        Flag("jobs", L, "job ids, names or ARNs"), Flag("reason"),
+    )),
 )
 
 DEFINITION_VERBS = (
@@ -110,6 +116,8 @@ QUEUE_VERBS = (
         Flag("job-queues", L, "names or ARNs (default: all)"), *PAGE,
     ), list_key="jobQueues"),
     Verb("delete-job-queue", "Delete a job queue (DeleteJobQueue).", (Flag("job-queue", S, "name or ARN"),)),
+    Verb("get-job-queue-snapshot", "The front of a queue in dispatch order and its utilization "
+         "(GetJobQueueSnapshot).", (Flag("job-queue", S, "name or ARN"),)),
 )
 
 ENVIRONMENT_FIELDS = (
@@ -152,4 +160,13 @@ POLICY_VERBS = (
     )),
 )
 
-VERBS = (*JOB_VERBS, *DEFINITION_VERBS, *QUEUE_VERBS, *ENVIRONMENT_VERBS, *POLICY_VERBS)
+RESOURCE_ARN = Flag("resource-arn", S, "ARN of a job, job definition, job queue, compute environment or "
+                    "scheduling policy")
+TAG_VERBS = (
+    Verb("tag-resource", "Add or change tags of a resource (TagResource).", (RESOURCE_ARN, TAGS)),
+    Verb("untag-resource", "Remove tags from a resource (UntagResource).", (
+        RESOURCE_ARN, Flag("tag-keys", L, "the keys to remove"))),
+    Verb("list-tags-for-resource", "The tags of a resource (ListTagsForResource).", (RESOURCE_ARN,)),
+)
+
+VERBS = (*JOB_VERBS, *DEFINITION_VERBS, *QUEUE_VERBS, *ENVIRONMENT_VERBS, *POLICY_VERBS, *TAG_VERBS)

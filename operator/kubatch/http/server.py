@@ -33,6 +33,7 @@ from kubatch.http.routing import NoRoute, Router
 from kubatch.http.sigv4 import AuthError, SignedRequest, parse_authorization, verify
 from kubatch.service import BatchError, ClientException, Context, ServerException, invoke
 from kubatch.service.arns import Arns
+from kubatch.service.tags import SHARED_RESOURCES, resource_of
 from kubatch.service.port import KubeApi
 
 log = logging.getLogger("kubatch.http")
@@ -42,6 +43,14 @@ HEALTH_PATH = "/healthz"
 CLUSTER_OPERATIONS = frozenset(f"{verb}{kind}" for verb in ("Create", "Update", "Delete")
                                for kind in ("ComputeEnvironment", "JobQueue", "SchedulingPolicy"))
 """Operations that change the cluster-scoped objects every namespace shares: admin keys only."""
+TAGGING_OPERATIONS = frozenset({"TagResource", "UntagResource"})
+
+
+def changes_shared_objects(operation: str, document: dict[str, object]) -> bool:
+    """Whether the request changes an object every namespace shares (tagging one counts)."""
+    if operation in TAGGING_OPERATIONS:
+        return resource_of(document.get("resourceArn")) in SHARED_RESOURCES
+    return operation in CLUSTER_OPERATIONS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,12 +158,12 @@ class BatchApi:
         except NoRoute as error:
             raise ClientException(str(error)) from None
         call.operation = operation
-        if operation in CLUSTER_OPERATIONS and not caller.admin:
+        document = {**request_document(body, operation), **members}
+        if not caller.admin and changes_shared_objects(operation, document):
             raise AuthError("AccessDeniedException",
                             f"access key {caller.access_key_id} (namespace {caller.namespace}) is not authorized to "
                             f"perform batch:{operation}: compute environments, job queues and scheduling policies are "
                             "shared by every namespace; only admin keys may change them")
-        document = {**request_document(body, operation), **members}
         warnings: list[str] = []
         ctx = Context(kube=self.kube, namespace=caller.namespace, arns=self.arns, warn=warnings.append)
         result = await invoke(ctx, operation, document)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kubatch.kube.client import ApiError
-from kubatch.service import compute_environments, definitions, jobs, queues, scheduling_policies
+from kubatch.service import compute_environments, definitions, jobs, queues, scheduling_policies, tags
 from kubatch.service.context import Context
 from kubatch.service.errors import BatchError, ClientException, ServerException
 
@@ -25,6 +25,8 @@ OPERATIONS: dict[str, Operation] = {
     "ListJobs": jobs.list_jobs,
     "CancelJob": jobs.cancel_job,
     "TerminateJob": jobs.terminate_job,
+    "CancelJobs": jobs.cancel_jobs,
+    "TerminateJobs": jobs.terminate_jobs,
     "RegisterJobDefinition": definitions.register_job_definition,
     "DescribeJobDefinitions": definitions.describe_job_definitions,
     "DeregisterJobDefinition": definitions.deregister_job_definition,
@@ -32,6 +34,7 @@ OPERATIONS: dict[str, Operation] = {
     "UpdateJobQueue": queues.update_job_queue,
     "DescribeJobQueues": queues.describe_job_queues,
     "DeleteJobQueue": queues.delete_job_queue,
+    "GetJobQueueSnapshot": queues.get_job_queue_snapshot,
     "CreateComputeEnvironment": compute_environments.create_compute_environment,
     "UpdateComputeEnvironment": compute_environments.update_compute_environment,
     "DescribeComputeEnvironments": compute_environments.describe_compute_environments,
@@ -41,6 +44,9 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeSchedulingPolicies": scheduling_policies.describe_scheduling_policies,
     "ListSchedulingPolicies": scheduling_policies.list_scheduling_policies,
     "DeleteSchedulingPolicy": scheduling_policies.delete_scheduling_policy,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
 }
 
 CLIENT_ERRORS = range(400, 500)

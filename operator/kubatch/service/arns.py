@@ -51,3 +51,12 @@ def name_of(value: str, *, resource: str, field: str) -> str:
     if match is None or match.group("resource") != resource:
         raise ClientException(f"{field}: {value!r} is not a {resource} name or ARN")
     return match.group("name")
+
+
+def parse_arn(value: str, *, field: str) -> tuple[str, str]:
+    """``(resource type, name)`` of a Batch ARN; a ClientException for anything else."""
+    match = _ARN.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ClientException(f"{field}: {value!r} is not an AWS Batch ARN (arn:aws:batch:<region>:<account>:"
+                              "<resource>/<name>)")
+    return match.group("resource"), match.group("name")

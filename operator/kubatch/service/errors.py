@@ -29,6 +29,10 @@ class ClientException(BatchError):
     http_status = 400
 
 
+class NoSuchObject(ClientException):
+    """A ClientException saying that what a request names does not exist (bulk operations skip those, as AWS does)."""
+
+
 class ServerException(BatchError):
     code = "ServerException"
     http_status = 500

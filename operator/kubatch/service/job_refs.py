@@ -13,7 +13,7 @@ from typing import Any
 
 from kubatch.service.arns import JOB, name_of
 from kubatch.service.context import Context
-from kubatch.service.errors import ClientException
+from kubatch.service.errors import ClientException, NoSuchObject
 from kubatch.service.objects import read
 from kubatch.service.port import Obj
 from kubatch.service.shapes import job_id
@@ -53,5 +53,5 @@ async def find_job(ctx: Context, ref: JobRef, *, field: str) -> Obj:
         return await read(ctx, "BatchJob", ref.id, field=field)
     job = index_jobs(await ctx.kube.list("BatchJob", namespace=ctx.namespace)).get(ref.id)
     if job is None:
-        raise ClientException(f"{field}: BatchJob {ref.id!r} does not exist in namespace {ctx.namespace!r}")
+        raise NoSuchObject(f"{field}: BatchJob {ref.id!r} does not exist in namespace {ctx.namespace!r}")
     return job

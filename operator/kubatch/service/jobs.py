@@ -23,7 +23,7 @@ from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import describe_child, has_child, node_detail, node_details, page_children, selector
 from kubatch.service.context import Context
 from kubatch.service.definitions import reference
-from kubatch.service.errors import ClientException
+from kubatch.service.errors import ClientException, NoSuchObject
 from kubatch.service.fields import (
     INSTANCES,
     drop_aws_only,
@@ -253,3 +253,35 @@ async def cancel_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
 
 async def terminate_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     return await _stop(ctx, request, field="terminateRequest")
+
+
+BULK_LIMIT = 50
+
+
+async def _stop_each(ctx: Context, request: dict[str, Any], *, field: str) -> dict[str, Any]:
+    """CancelJobs and TerminateJobs: each job on its own; jobs that do not exist count as done, as in AWS."""
+    refuse_unknown(request, {"jobs", "reason"})
+    require(request, "jobs", "reason")
+    jobs = request["jobs"]
+    if not isinstance(jobs, list) or not 1 <= len(jobs) <= BULK_LIMIT or not all(isinstance(j, str) for j in jobs):
+        raise ClientException(f"jobs: must be a list of 1 to {BULK_LIMIT} job ids")
+    successful: list[str] = []
+    errors: list[dict[str, str]] = []
+    for value in jobs:
+        try:
+            await _stop(ctx, {"jobId": value, "reason": request["reason"]}, field=field)
+        except NoSuchObject:
+            pass
+        except ClientException as error:
+            errors.append({"job": value, "code": error.code, "message": error.message})
+            continue
+        successful.append(value)
+    return {"successful": successful, "errors": errors}
+
+
+async def cancel_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    return await _stop_each(ctx, request, field="cancelRequest")
+
+
+async def terminate_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    return await _stop_each(ctx, request, field="terminateRequest")

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from kubatch.api.job_definition import Tags
 from kubatch.kube.client import ApiError, NotFound
 from kubatch.service.context import Context
-from kubatch.service.errors import ClientException, invalid
+from kubatch.service.errors import ClientException, NoSuchObject, invalid
 from kubatch.service.port import Obj
 
 TAGS_ANNOTATION = "kubatch.io/tags"
@@ -32,7 +32,7 @@ async def read(ctx: Context, kind: str, name: str, *, field: str) -> Obj:
         return await ctx.kube.get(kind, name, namespace=ctx.scope(kind))
     except NotFound:
         where = f" in namespace {ctx.namespace!r}" if ctx.scope(kind) else ""
-        raise ClientException(f"{field}: {kind} {name!r} does not exist{where}") from None
+        raise NoSuchObject(f"{field}: {kind} {name!r} does not exist{where}") from None
 
 
 async def create(ctx: Context, kind: str, *, name: str, spec: dict[str, Any],
@@ -92,5 +92,16 @@ def tags_annotation(tags: Any) -> dict[str, str]:
 
 
 def tags_of(obj: Obj) -> dict[str, str]:
+    """The tags kept in the annotation: all of a cluster-scoped object's, those added later to a job or definition."""
     text = ((obj.get("metadata") or {}).get("annotations") or {}).get(TAGS_ANNOTATION)
     return json.loads(text) if text else {}
+
+
+def spec_tags(obj: Obj) -> dict[str, str]:
+    """The tags a job or job definition was submitted or registered with."""
+    return dict((obj.get("spec") or {}).get("tags") or {})
+
+
+def effective_tags(obj: Obj) -> dict[str, str]:
+    """The tags the object was created with, under those added since."""
+    return {**spec_tags(obj), **tags_of(obj)}

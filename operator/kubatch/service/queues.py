@@ -1,10 +1,15 @@
-"""CreateJobQueue, UpdateJobQueue, DescribeJobQueues, DeleteJobQueue.
+"""CreateJobQueue, UpdateJobQueue, DescribeJobQueues, DeleteJobQueue, GetJobQueueSnapshot.
 
 AWS names a queue's compute environments and scheduling policy by ARN; the spec keeps
 their names. The referenced objects must exist when the queue is created or
 updated, as AWS checks them too. Deleting an ENABLED queue is allowed (AWS first
 wants it DISABLED): Kubernetes users delete objects directly anyway, and jobs already
 submitted keep their frozen spec.
+
+GetJobQueueSnapshot reads what the operator's last scheduling cycle wrote into the
+queue's status (its front in dispatch order, its utilization). A queue is shared by
+every namespace, but a caller only ever sees job ids of its own namespace: the front
+lists the caller's jobs in their order among all, utilization is given in totals.
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from typing import Any
 
 from kubatch.api import JobQueueSpec
 from kubatch.service import named
-from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB_QUEUE, SCHEDULING_POLICY, name_of
+from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_QUEUE, SCHEDULING_POLICY, name_of
 from kubatch.service.context import Context
 from kubatch.service.fields import model_fields, object_name, pick, refuse, refuse_unknown, require, validated
 from kubatch.service.objects import create, read, replace_spec, tags_annotation
-from kubatch.service.shapes import queue_detail
+from kubatch.service.shapes import job_id, present, queue_detail
 
 KIND = "JobQueue"
 SPEC_FIELDS = model_fields(JobQueueSpec, excluding=["schedulingPolicy"])
@@ -90,3 +95,18 @@ async def delete_job_queue(ctx: Context, request: dict[str, Any]) -> dict[str, A
     require(request, "jobQueue")
     return await named.delete(ctx, kind=KIND, name=name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue"),
                               field="jobQueue")
+
+
+async def get_job_queue_snapshot(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    refuse_unknown(request, {"jobQueue"})
+    require(request, "jobQueue")
+    queue = await read(ctx, KIND, name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue"), field="jobQueue")
+    status = queue.get("status") or {}
+    front = status.get("frontOfQueue") or {}
+    mine = {job_id(job) for job in await ctx.kube.list("BatchJob", namespace=ctx.namespace)}
+    jobs = [{"jobArn": ctx.arns.build(JOB, entry["jobId"]), "earliestTimeAtPosition": entry["earliestTimeAtPosition"]}
+            for entry in front.get("jobs") or [] if entry["jobId"].split(":", 1)[0] in mine]
+    return present({
+        "frontOfQueue": present({"jobs": jobs, "lastUpdatedAt": front.get("lastUpdatedAt")}),
+        "queueUtilization": status.get("queueUtilization"),
+    })

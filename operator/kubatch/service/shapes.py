@@ -111,7 +111,7 @@ def job_detail(job: Obj, *, arns: Arns) -> dict[str, Any]:
         "eksProperties": resolved.get("eksProperties"),
         "arrayProperties": _array(spec, status),
         "timeout": resolved.get("timeout") or spec.get("timeout"),
-        "tags": resolved.get("tags") or spec.get("tags"),
+        "tags": {**(resolved.get("tags") or spec.get("tags") or {}), **tags_of(job)} or None,
         "propagateTags": spec.get("propagateTags"),
         "platformCapabilities": resolved.get("platformCapabilities"),
         "computeEnvironment": status.get("computeEnvironment"),
@@ -146,6 +146,7 @@ def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], ar
         "revision": revision,
         "status": status.get("status") or "ACTIVE",
         **spec,
+        **({"tags": {**(spec.get("tags") or {}), **tags_of(definition)}} if tags_of(definition) else {}),
         "containerOrchestrationType": "EKS" if "eksProperties" in spec else "ECS",
     }
 

@@ -118,8 +118,9 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
                     holdings.append(holding)
         if step is not None:
             steps.append(step)
-    steps += plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)
+    admissions, front_of_queue = plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)
+    steps += admissions
     steps += [step for cycle in arrays if (step := cycle.message_step()) is not None]
     steps += plan_compute_environment_status(world, holdings)
-    steps += plan_queue_status(world)
+    steps += plan_queue_status(world, holdings=holdings, front_of_queue=front_of_queue, now_ms=now_ms)
     return steps

@@ -10,7 +10,7 @@ Every job left waiting gets the scheduler's message as its ``statusMessage``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from kubatch.core import scheduling as sched
 from kubatch.core.actions import CreatePod, Step
@@ -112,7 +112,9 @@ def single_job_holding(job: Obj, world: World) -> Holding:
                    started_at_ms=status(job).get("startedAt"), pod=current_pod(job, world))
 
 
-def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list[Holding], now_ms: int) -> list[Step]:
+def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list[Holding], now_ms: int
+                    ) -> tuple[list[Step], Mapping[str, Sequence[str]]]:
+    """The steps that admit or explain every candidate, and each queue's front (see ``Decisions``)."""
     by_id = {}
     units = []
     for sequence, candidate in enumerate(sorted(candidates, key=Candidate.order)):
@@ -147,7 +149,7 @@ def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list
         step = by_id[unit_id].wait(wait)
         if step is not None:
             steps.append(step)
-    return steps
+    return steps, decisions.front_of_queue
 
 
 def placement_of(ce: Obj) -> ComputePlacement:

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from .capacity import ComputeEnvironmentLedger, Demand, Hold, Stall, to_milli
-from .decisions import Admission, ComputeEnvironmentPlan, Decisions, Wait, WaitReason
+from .decisions import FRONT_OF_QUEUE_SIZE, Admission, ComputeEnvironmentPlan, Decisions, Wait, WaitReason
 from .explain import Encounter, Obstacle, WaitExplainer
 from .fairshare import ComputeReservation, FairShareQueue
 from .ordering import FifoQueue, UnitSource, across_queues, fifo_order
@@ -122,14 +122,18 @@ class _Cycle:
         self._demands: dict[Demand, Demand] = {}
 
     def run(self) -> Decisions:
+        front: dict[str, list[str]] = defaultdict(list)
         for queue_name, unit, source in across_queues(self._sources()):
             admitted = self._place(unit, self.queues[queue_name])
             source.advance(admitted=admitted)
+            if not admitted and len(front[queue_name]) < FRONT_OF_QUEUE_SIZE:
+                front[queue_name].append(unit.id)
         self._explain_waits()
         return Decisions(
             admissions=tuple(self.admissions),
             waits=self.waits,
             compute_environments=self._plans(),
+            front_of_queue={name: tuple(ids) for name, ids in front.items()},
         )
 
     # -- step 2: sources -------------------------------------------------------------

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+FRONT_OF_QUEUE_SIZE = 100
+"""How many waiting units per queue `Decisions.front_of_queue` lists (AWS's GetJobQueueSnapshot lists 100)."""
 
 
 class WaitReason(enum.Enum):
@@ -96,3 +99,6 @@ class Decisions:
     admissions: Sequence[Admission]
     waits: Mapping[str, Wait]
     compute_environments: Mapping[str, ComputeEnvironmentPlan]
+    front_of_queue: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Per queue, the ids of the first units still waiting after this cycle, in the order the
+    cycle considered them: the order they will be dispatched in as room appears."""
