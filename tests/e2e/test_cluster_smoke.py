@@ -224,7 +224,9 @@ def test_spot_node_loss_ends_its_pods(kubectl: Kubectl, namespace: str) -> None:
 
 @pytest.mark.skipif(bool(os.environ.get("KUBECONFIG")), reason="exercises the local cluster script itself")
 def test_down_leaves_no_process_and_up_works_again(tmp_path) -> None:
-    env = os.environ | {"KUBATCH_CLUSTER_DIR": str(tmp_path / "cluster"), "KUBATCH_PORT_BASE": str(local_cluster.free_port_base()),
+    # ports well away from the suite's own cluster, so a run beside it cannot pick the same block
+    base = local_cluster.free_port_base(start=local_cluster.PORTS.base + 1000)
+    env = os.environ | {"KUBATCH_CLUSTER_DIR": str(tmp_path / "cluster"), "KUBATCH_PORT_BASE": str(base),
                         "KUBATCH_BIN_DIR": str(local_cluster.build_binaries())}
     script = [sys.executable, "-m", "kubatch.testing.cluster"]
     small_pool = ["--pool", "on-demand=1x2x4"]

@@ -24,6 +24,7 @@ on, so every other identity (the operator's ServiceAccount, say) is checked for 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import secrets
@@ -114,7 +115,9 @@ def _etcd_data_dir() -> Path:
     # tmpfs: etcd's fsyncs on a real disk dominate test time on a small machine.
     shm = Path("/dev/shm")
     root = shm if shm.is_dir() else Path(tempfile.gettempdir())
-    return root / f"kubatch-etcd-{os.getuid()}-{PORTS.base}"
+    # Keyed by the state directory too: two clusters must never share (or clean up) one store.
+    owner = hashlib.sha256(str(STATE_DIR).encode()).hexdigest()[:8]
+    return root / f"kubatch-etcd-{os.getuid()}-{PORTS.base}-{owner}"
 
 
 def build_binaries() -> Path:
