@@ -159,6 +159,19 @@ def test_a_job_without_a_creation_timestamp_is_created_now() -> None:
     assert submit(submitted, *healthy())["status"]["createdAt"] == NOW_MS
 
 
+@pytest.mark.parametrize("objects", [
+    pytest.param([definition(), compute_environment()], id="queue not seen yet"),
+    pytest.param([definition(), queue()], id="no compute environment of the queue seen yet"),
+])
+def test_a_just_created_job_waits_for_the_cache_to_see_its_queue_then_fails(objects: list) -> None:
+    from kubatch.core.reconcile.submission import REFERENCE_GRACE_SECONDS
+
+    fresh = job(created_ms=NOW_MS - 2_000)  # applied together with its queue: the watch may lag
+    assert steps_for(plan_of(fresh, *objects), "job") == []
+    stale = job(created_ms=NOW_MS - REFERENCE_GRACE_SECONDS * 1000)
+    assert submit(stale, *objects)["status"]["statusReason"] == "InvalidJob"
+
+
 def test_a_job_waits_while_its_definition_is_not_numbered_yet() -> None:
     steps = plan_of(job(), definition(revision=None), queue(), compute_environment())
     assert steps_for(steps, "job") == []

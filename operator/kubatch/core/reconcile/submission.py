@@ -4,6 +4,12 @@ Why at submission: AWS Batch validates SubmitJob against the queue and the defin
 and freezes the definition then. A job that names a missing or disabled queue, a
 missing definition, or a namespace the queue does not serve fails at once with
 ``InvalidJob`` and a message naming the field, rather than waiting forever.
+
+"Missing" is judged from the operator's watch cache, which can lag the API server: a
+queue and a job applied together (GitOps, a script) may reach the operator job first.
+So a job whose queue, or every compute environment of it, is not seen yet waits up to
+``REFERENCE_GRACE_SECONDS`` from its creation before it fails; the API server, not the
+cache, is what SubmitJob checked.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from kubatch.core.reconcile.dependencies import JobIndex, resolve_depends_on
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_fields
 from kubatch.core.reconcile.world import Obj, World, labels_match, meta, spec
 
+REFERENCE_GRACE_SECONDS = 30
+
 def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> Step | None:
     """The first status of a job that has none yet; None to wait (definition not numbered)."""
     namespace = meta(job)["namespace"]
@@ -30,6 +38,8 @@ def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> S
         "attemptCount": 0,
         "attempts": [],
     }
+    if _references_unseen(job, world) and now_ms - base["createdAt"] < REFERENCE_GRACE_SECONDS * 1000:
+        return None
     try:
         _check_queue(job, world, namespace=namespace)
         depends_on = resolve_depends_on(job, jobs)
@@ -62,6 +72,15 @@ def plan_submission(job: Obj, world: World, jobs: JobIndex, *, now_ms: int) -> S
                  job_event(job, reason=fields["status"].capitalize(), message=f"Submitted to queue {base['jobQueue']} with "
                            f"definition {spec(job).get('jobDefinition')} "
                            f"(revision {resolved['revision']})")))
+
+
+def _references_unseen(job: Obj, world: World) -> bool:
+    """The job's queue, or every compute environment of it, is not in the cache (yet)."""
+    queue = world.queues.get(spec(job).get("jobQueue"))
+    if queue is None:
+        return True
+    return not any(entry["computeEnvironment"] in world.compute_environments
+                   for entry in spec(queue).get("computeEnvironmentOrder") or [])
 
 
 def _check_multinode(resolved: dict, queue: Obj, world: World) -> None:
