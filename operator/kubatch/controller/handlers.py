@@ -26,7 +26,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     settings.watching.server_timeout = 300
     memo.store = Store()
     memo.kube = await Kube.connect()
-    memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings)
+    memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings,
+                              namespaces=memo.namespaces)
     memo.loop_task = asyncio.create_task(memo.loop.run(), name="kubatch-reconcile-loop")
     memo.loop_task.add_done_callback(_stop_if_loop_died)
 

@@ -28,8 +28,10 @@ MAX_CONCURRENT_WRITES = 32
 
 
 class ReconcileLoop:
-    def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings) -> None:
+    def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
+                 namespaces: tuple[str, ...] = ()) -> None:
         self._store = store
+        self._namespaces = namespaces  # empty: every namespace
         self._settings = settings
         self._kube = kube
         self._logger = logger
@@ -68,8 +70,10 @@ class ReconcileLoop:
         Watch streams start independently; without this, a restarted operator could see
         a RUNNING job before its pod and take the pod for vanished.
         """
-        listings = {kind: self._kube.list(kind) for kind in KINDS}
-        listings["Pod"] = self._kube.list_pods(label_selector=LABEL_JOB_ID)
+        listings = {kind: self._each_namespace(lambda ns, kind=kind: self._kube.list(kind, namespace=ns))
+                    if info.namespaced else self._kube.list(kind) for kind, info in KINDS.items()}
+        listings["Pod"] = self._each_namespace(
+            lambda ns: self._kube.list_pods(label_selector=LABEL_JOB_ID, namespace=ns))
         listings["Node"] = self._kube.list_nodes()
         listings["Namespace"] = self._kube.list_namespaces()
         results = await asyncio.gather(*listings.values())
@@ -78,6 +82,14 @@ class ReconcileLoop:
                 item.setdefault("kind", kind)
                 self._store.record(kind, item)
         self._logger.info("store primed: %s", {kind: len(items) for kind, items in zip(listings, results)})
+
+    async def _each_namespace(self, list_in) -> list[dict]:
+        """``list_in(namespace)`` over the watched namespaces (None: all), joined: an operator
+        confined to some namespaces may not list the others (its RBAC says so)."""
+        if not self._namespaces:
+            return await list_in(None)
+        listings = await asyncio.gather(*(list_in(namespace) for namespace in self._namespaces))
+        return [item for listing in listings for item in listing]
 
     async def cycle(self) -> None:
         started = time.perf_counter()

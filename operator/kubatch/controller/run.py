@@ -24,5 +24,5 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
-    kopf.run(memo=kopf.Memo(settings=settings), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
+    kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces)), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
              liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)
