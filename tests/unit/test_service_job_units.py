@@ -50,6 +50,7 @@ async def test_nodes_of_a_multi_node_job(kube: FakeKube) -> None:
         {"isMainNode": False, "numNodes": 2, "nodeIndex": 0}, {"isMainNode": True, "numNodes": 2, "nodeIndex": 1}]
     (node,) = (await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#0"]}))["jobs"]
     assert node["nodeDetails"] == {"nodeIndex": 0, "isMainNode": False}
+    assert await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#2", "mnp#7"]}) == {"jobs": []}  # no such node
     assert await job_log(ctx, job="mnp") == "main\n"
     assert await job_log(ctx, job=f"{uid}#0") == "worker\n"
 

@@ -20,7 +20,8 @@ from typing import Any
 from kubatch.api import BatchJobSpec, StopRequest
 from kubatch.kube.client import ApiError
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
-from kubatch.service.children import describe_child, has_child, node_detail, node_details, page_children, selector
+from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
+                                      selector)
 from kubatch.service.context import Context
 from kubatch.service.definitions import reference
 from kubatch.service.errors import ClientException, NoSuchObject
@@ -139,7 +140,11 @@ async def describe_one(ctx: Context, job: Obj, ref: JobRef, *, jobs: list[Obj] |
 def _exists(jobs: dict[str, Obj], ref: JobRef) -> bool:
     """Whether ``ref`` names a job of ``jobs``, or a child that job has (AWS leaves unknown ids out)."""
     job = jobs.get(ref.id)
-    return job is not None and (ref.array_index is None or has_child(job, ref.array_index))
+    if job is None:
+        return False
+    if ref.array_index is not None:
+        return has_child(job, ref.array_index)
+    return ref.node_index is None or 0 <= ref.node_index < node_count(job)
 
 
 async def describe_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:

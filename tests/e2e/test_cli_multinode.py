@@ -1,0 +1,61 @@
+"""The CLI on the nodes of a multi-node job, with the operator running: AWS's ``<job>#<node>`` form.
+
+A 3-node job (main node 0, workers 1-2) runs with ``--pod-retention all`` semantics of
+the suite's operator; once it has SUCCEEDED, each node is read back through ``kubatch``
+the way AWS users read them with ``aws batch describe-jobs --jobs <id>#<n>`` and
+``aws batch list-jobs --multi-node-job-id <id>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tests.e2e.test_cli import Run, crds, kubatch, names, output  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("operator")
+
+
+@pytest.fixture
+def queue(kubatch: Run, names: Callable[[str], str]) -> str:
+    """An on-demand (EC2) environment of 8 vCPU and a queue on it, made with the CLI."""
+    environment, queue_name = names("ce"), names("jq")
+    kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
+            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=8")
+    kubatch("create-job-queue", "--job-queue-name", queue_name, "--priority", "1",
+            "--compute-environment-order", f"order=1,computeEnvironment={environment}")
+    return queue_name
+
+
+def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, queue: str) -> None:
+    node = {"image": "busybox", "command": ["mpirun"], "resourceRequirements": [
+        {"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "256"}]}
+    kubatch("register-job-definition", "--job-definition-name", "mpi", "--type", "multinode",
+            "--node-properties", json.dumps({"numNodes": 3, "mainNode": 0, "nodeRangeProperties": [
+                {"targetNodes": "0", "container": node}, {"targetNodes": "1:", "container": node}]}))
+    uid = output(kubatch("submit-job", "--job-name", "mpi-run", "--job-definition", "mpi", "--job-queue", queue,
+                         "--propagate-tags", "--tags", json.dumps({"kubatch.io/sim-run-seconds": "3"})))["jobId"]
+    (job,) = output(kubatch("wait", "mpi-run", "--for", "SUCCEEDED", "--timeout", "60"))["jobs"]
+    assert job["nodeProperties"]["numNodes"] == 3 and job["nodeProperties"]["mainNode"] == 0
+
+    (main,) = output(kubatch("describe-jobs", "--jobs", "mpi-run#0"))["jobs"]
+    assert main["jobId"] == f"{uid}#0" and main["jobArn"].endswith(f":job/{uid}#0")
+    assert main["nodeDetails"] == {"nodeIndex": 0, "isMainNode": True}
+    assert main["status"] == "SUCCEEDED"
+    assert main["container"]["exitCode"] == 0 and main["container"]["podName"].startswith("mpi-run-")
+    (same,) = output(kubatch("describe-jobs", "--jobs", f"{uid}#0"))["jobs"]
+    assert same == main
+    (worker,) = output(kubatch("describe-jobs", "--jobs", f"{uid}#2"))["jobs"]
+    assert worker["nodeDetails"] == {"nodeIndex": 2, "isMainNode": False}
+    assert worker["jobId"] == f"{uid}#2"
+    assert output(kubatch("describe-jobs", "--jobs", f"{uid}#3")) == {"jobs": []}
+
+    listed = output(kubatch("list-jobs", "--multi-node-job-id", "mpi-run", "--filters",
+                            "name=JOB_NAME,values=mpi-run"))["jobSummaryList"]
+    assert [summary["jobId"] for summary in listed] == [f"{uid}#{index}" for index in range(3)]
+    assert all(summary["nodeProperties"]["nodeIndex"] == index and summary["jobName"] == "mpi-run"
+               for index, summary in enumerate(listed))
+    succeeded = output(kubatch("list-jobs", "--multi-node-job-id", uid, "--job-status", "SUCCEEDED"))
+    assert f"{uid}#0" in [summary["jobId"] for summary in succeeded["jobSummaryList"]]
