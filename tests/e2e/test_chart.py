@@ -92,6 +92,14 @@ OPERATOR_JOB_RULES = (
 )
 
 
+API_RULES = (
+    triples(["kubatch.io"], ["batchjobs"], ["get", "list", "create", "patch"])
+    | triples(["kubatch.io"], ["jobdefinitions", "computeenvironments", "jobqueues", "schedulingpolicies"],
+              ["get", "list", "create", "patch", "delete"])
+    | triples([""], ["pods"], ["list"])
+)
+
+
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (deployment,) = by_kind(docs, "Deployment")
     (only,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -216,12 +224,59 @@ def test_optional_pieces(helm: Helm) -> None:
     assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "system"}
 
 
+def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def test_the_api_deployment_service_and_rbac(helm: Helm) -> None:
+    docs = helm.template("--set", "api.enabled=true", "--set", "api.credentialsSecret=keys",
+                         "--set", "api.tlsSecret=tls", "--set", "api.replicas=2")
+    api, operator = one(docs, "Deployment", "kubatch-api"), one(docs, "Deployment", "kubatch")
+    api_pod, operator_pod = (d["spec"]["template"]["metadata"]["labels"] for d in (api, operator))
+    # Neither workload's selector takes the other's pods.
+    assert not matches(operator["spec"]["selector"]["matchLabels"], api_pod)
+    assert not matches(api["spec"]["selector"]["matchLabels"], operator_pod)
+    assert api["spec"]["replicas"] == 2
+    (main,) = api["spec"]["template"]["spec"]["containers"]
+    assert main["command"] == ["kubatch"]
+    assert main["args"] == ["api", "--host=0.0.0.0", "--port=8000", "--region=us-east-1",
+                            "--account-id=000000000000",
+                            "--credentials-file=/etc/kubatch/credentials/credentials.yaml",
+                            "--tls-cert=/etc/kubatch/tls/tls.crt", "--tls-key=/etc/kubatch/tls/tls.key"]
+    for probe in (main["livenessProbe"], main["readinessProbe"]):
+        assert probe["httpGet"] == {"path": "/healthz", "port": "http", "scheme": "HTTPS"}
+    assert main["securityContext"] == container(helm.template())["securityContext"]
+    volumes = {v["name"]: v for v in api["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["credentials"]["secret"]["secretName"] == "keys"
+    assert volumes["tls"]["secret"]["secretName"] == "tls"
+    assert all(m.get("readOnly") for m in main["volumeMounts"] if m["name"] in ("credentials", "tls"))
+
+    service = one(docs, "Service", "kubatch-api")
+    assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
+    assert matches(service["spec"]["selector"], api_pod) and not matches(service["spec"]["selector"], operator_pod)
+    metrics = one(docs, "Service", "kubatch-metrics")
+    assert not matches(metrics["spec"]["selector"], api_pod)
+
+    assert grants(one(docs, "ClusterRole", "kubatch-api")) == API_RULES
+    assert not {t for t in API_RULES if t[1] == "secrets" or t[1].endswith("/status")}
+    binding = one(docs, "ClusterRoleBinding", "kubatch-api")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kubatch-api", "namespace": "kubatch-system"}]
+    assert api["spec"]["template"]["spec"]["serviceAccountName"] == "kubatch-api"
+
+
+def test_the_api_needs_a_credentials_secret(helm: Helm) -> None:
+    result = helm.run("template", "kubatch", str(CHART), "--set", "api.enabled=true", check=False)
+    assert result.returncode != 0 and "api.credentialsSecret is required" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("bad", [
     "replicaCount=2",            # two standalone operators would both schedule
     "logLevel=trace",
     "watchNamespaces={Not_A_Namespace}",
     "metrics.port=8081",         # the health port
     "imagee.tag=x",              # a misspelt key is refused, not ignored
+    "api.accountId=12",          # AWS account ids have 12 digits
+    "api.colour=blue",
 ])
 def test_values_schema_refuses(helm: Helm, bad: str) -> None:
     result = helm.run("template", "kubatch", str(CHART), "--set", bad, check=False)

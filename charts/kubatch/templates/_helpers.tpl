@@ -28,6 +28,32 @@ app.kubernetes.io/name: {{ include "kubatch.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+Each workload selects its own pods only: the operator's and the API's Deployments must
+never match each other's pods.
+*/}}
+{{- define "kubatch.operatorSelectorLabels" -}}
+{{ include "kubatch.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "kubatch.apiSelectorLabels" -}}
+{{ include "kubatch.selectorLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{- define "kubatch.apiFullname" -}}
+{{- printf "%s-api" (include "kubatch.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "kubatch.apiServiceAccountName" -}}
+{{- if .Values.api.serviceAccount.create }}
+{{- default (include "kubatch.apiFullname" .) .Values.api.serviceAccount.name }}
+{{- else }}
+{{- required "api.serviceAccount.name is required when api.serviceAccount.create is false" .Values.api.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
 {{- define "kubatch.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "kubatch.selectorLabels" . }}
