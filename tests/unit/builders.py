@@ -102,6 +102,7 @@ def compute_environment(
     node_selector: dict[str, str] | None = None,
     tolerations: list[dict[str, Any]] | None = None,
     allow_privileged: bool = False,
+    allow_host_path: bool = False,
     status: dict[str, Any] | None = None,
 ) -> Obj:
     resources = _without_none({
@@ -113,7 +114,7 @@ def compute_environment(
         "kind": "ComputeEnvironment",
         "metadata": {"name": name, "uid": f"uid-ce-{name}", "generation": 1},
         "spec": {"type": "MANAGED", "state": state, "computeResources": resources,
-                 "allowPrivileged": allow_privileged},
+                 "allowPrivileged": allow_privileged, "allowHostPath": allow_host_path},
     }
     if status is not None:
         obj["status"] = status

@@ -102,7 +102,10 @@ def test_a_simple_ec2_job_gets_exactly_this_pod() -> None:
                     {"name": "AWS_BATCH_CE_NAME", "value": "pool"},
                 ],
                 "resources": {"requests": {"cpu": "1", "memory": "2048Mi"}, "limits": {"memory": "2048Mi"}},
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                    "seccompProfile": {"type": "RuntimeDefault"}},
             }],
+            "automountServiceAccountToken": False,
         },
     }
 
@@ -343,22 +346,33 @@ def test_secrets_become_secret_key_refs_never_values(secret: dict, expected_ref:
     assert entry == {"name": secret["name"], "valueFrom": {"secretKeyRef": expected_ref}}
 
 
+RESTRICTED = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+              "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({}, None),
-        ({"privileged": False, "readonlyRootFilesystem": False}, None),
+        ({}, RESTRICTED),
+        ({"privileged": False, "readonlyRootFilesystem": False}, RESTRICTED),
         ({"privileged": True}, {"privileged": True}),
-        ({"readonlyRootFilesystem": True}, {"readOnlyRootFilesystem": True}),
-        ({"user": "1000"}, {"runAsUser": 1000}),
-        ({"user": "1000:2000"}, {"runAsUser": 1000, "runAsGroup": 2000}),
-        ({"user": "0:0"}, {"runAsUser": 0, "runAsGroup": 0}),
+        ({"readonlyRootFilesystem": True}, RESTRICTED | {"readOnlyRootFilesystem": True}),
+        ({"user": "1000"}, RESTRICTED | {"runAsUser": 1000, "runAsNonRoot": True}),
+        ({"user": "1000:2000"}, RESTRICTED | {"runAsUser": 1000, "runAsGroup": 2000, "runAsNonRoot": True}),
+        ({"user": "0:0"}, RESTRICTED | {"runAsUser": 0, "runAsGroup": 0}),
         ({"privileged": True, "readonlyRootFilesystem": True, "user": "65534:65534"},
-         {"privileged": True, "readOnlyRootFilesystem": True, "runAsUser": 65534, "runAsGroup": 65534}),
+         {"privileged": True, "readOnlyRootFilesystem": True, "runAsUser": 65534, "runAsGroup": 65534,
+          "runAsNonRoot": True}),
     ],
 )
-def test_security_fields_map_to_the_container_security_context(fields: dict, expected: dict | None) -> None:
-    assert main_container(build(fields)).get("securityContext") == expected
+def test_security_fields_map_to_the_container_security_context(fields: dict, expected: dict) -> None:
+    """Unprivileged containers always get the restricted profile's rules; a non-root user says so."""
+    assert main_container(build(fields))["securityContext"] == expected
+
+
+def test_only_a_definition_naming_a_service_account_gets_an_api_token() -> None:
+    assert build()["spec"]["automountServiceAccountToken"] is False
+    assert build({"serviceAccountName": "reader"})["spec"]["automountServiceAccountToken"] is True
 
 
 def test_service_account_is_the_definitions() -> None:

@@ -103,6 +103,10 @@ def test_the_container_pod_has_owner_timeout_and_attempt() -> None:
 # -- eksProperties pods --------------------------------------------------------------------------
 
 
+RESTRICTED = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+              "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def test_an_eks_pod_gets_kubatchs_labels_variables_and_placement() -> None:
     frozen = eks(eks_container(env=[{"name": "MODE", "value": "fast"}], command=["sleep", "1"]),
                  serviceAccountName="reader", volumes=[{"name": "scratch", "emptyDir": {}}], hostNetwork=False,
@@ -122,10 +126,22 @@ def test_an_eks_pod_gets_kubatchs_labels_variables_and_placement() -> None:
     assert (spec["serviceAccountName"], spec["volumes"], spec["hostNetwork"], spec["dnsPolicy"],
             spec["imagePullSecrets"], spec["shareProcessNamespace"], spec["initContainers"]) == (
         "reader", [{"name": "scratch", "emptyDir": {}}], False, "ClusterFirst", [{"name": "regcred"}], True,
-        [eks_container("init")])
+        [eks_container("init") | {"securityContext": RESTRICTED}])
+    assert main["securityContext"] == RESTRICTED and spec["automountServiceAccountToken"] is True
     assert pod["metadata"]["labels"]["app"] == "render"
     assert pod["metadata"]["labels"][LABEL_JOB_ID] == "uid-default-job"
     assert pod["metadata"]["annotations"] == {"a": "b"}
+
+
+def test_an_eks_containers_own_security_settings_win_over_the_restricted_defaults() -> None:
+    privileged = eks_container("tools") | {"securityContext": {"privileged": True}}
+    tuned = eks_container() | {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+                                                   "runAsUser": 1000}}
+    spec = pod_of(eks(tuned, privileged))["spec"]
+    main, tools = spec["containers"]
+    assert main["securityContext"] == RESTRICTED | tuned["securityContext"]
+    assert tools["securityContext"] == {"privileged": True}
+    assert spec["automountServiceAccountToken"] is False  # no service account named
 
 
 def test_an_eks_pod_on_fargate_is_alone_on_its_node() -> None:

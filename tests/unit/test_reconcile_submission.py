@@ -79,6 +79,15 @@ INVALID = [
         {"name": "main", "image": "busybox", "securityContext": {"privileged": True}}]}}),
                          queue(), compute_environment()],
                  "does not allow privileged containers", id="privileged eks container refused"),
+    pytest.param(job(), [definition(containerProperties=container(
+        volumes=[{"name": "data", "host": {"sourcePath": "/var/lib/data"}}],
+        mountPoints=[{"sourceVolume": "data", "containerPath": "/data"}])), queue(), compute_environment()],
+                 "volumes[].host.sourcePath: compute environment ce does not allow host-path volumes "
+                 "(set its spec.allowHostPath: true)", id="host path refused by CE"),
+    pytest.param(job(), [definition(containerProperties=None, eksProperties={"podProperties": {
+        "containers": [{"name": "main", "image": "busybox"}],
+        "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}}), queue(), compute_environment()],
+                 "does not allow host-path volumes", id="host path of an eks pod refused"),
 ]
 
 
@@ -108,6 +117,8 @@ ACCEPTED = [
     pytest.param([definition(), compute_environment(), queue("q", "gone", "ce")], id="one CE of two exists"),
     pytest.param([definition(containerProperties=container(privileged=True)), queue(),
                   compute_environment(allow_privileged=True)], id="privileged allowed by the CE"),
+    pytest.param([definition(containerProperties=container(volumes=[{"name": "d", "host": {"sourcePath": "/d"}}])),
+                  queue(), compute_environment(allow_host_path=True)], id="host path allowed by the CE"),
     pytest.param([definition(), compute_environment(state="DISABLED"), queue()],
                  id="disabled CE: waits rather than fails"),
 ]

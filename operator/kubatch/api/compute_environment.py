@@ -174,6 +174,13 @@ class ComputeEnvironmentSpec(KubeModel):
             "Kubernetes extension: allow jobs whose definition asks for privileged containers (refused by default)."
         ),
     )
+    allowHostPath: bool = Field(
+        default=False,
+        description=(
+            "Kubernetes extension: allow jobs whose definition mounts host paths (volumes[].host.sourcePath, "
+            "eksProperties hostPath volumes); refused by default."
+        ),
+    )
 
 
 class ComputeEnvironmentStatus(StatusModel):

@@ -126,6 +126,7 @@ ENVIRONMENT_FIELDS = (
     Flag("compute-resources", T),
     Flag("service-role", S, "ignored"),
     Flag("allow-privileged", B, "kubatch: allow privileged job containers"),
+    Flag("allow-host-path", B, "kubatch: allow job definitions that mount host paths"),
 )
 ENVIRONMENT_VERBS = (
     Verb("create-compute-environment", "Create a compute environment (CreateComputeEnvironment).", (

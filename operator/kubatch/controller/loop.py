@@ -27,6 +27,13 @@ TICK_SECONDS = 2.0
 MAX_CONCURRENT_WRITES = 32
 
 
+def refuses_the_pod_for_good(error: ApiError) -> bool:
+    """The API server will never take this pod as it is: a name owned by another job (409), an
+    invalid spec (422), or Pod Security admission in the job's namespace (403 "violates PodSecurity").
+    Other refusals (RBAC, quota) may clear, so the job stays RUNNABLE and the write is retried."""
+    return error.status in (409, 422) or (error.status == 403 and "violates PodSecurity" in error.message)
+
+
 class ReconcileLoop:
     def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
                  namespaces: tuple[str, ...] = ()) -> None:
@@ -124,7 +131,7 @@ class ReconcileLoop:
             try:
                 created = await self._kube.create_pod(action.manifest, owner_label=LABEL_JOB_ID)
             except ApiError as error:
-                if error.status in (409, 422) and action.on_invalid is not None:
+                if refuses_the_pod_for_good(error) and action.on_invalid is not None:
                     patch = dict(action.on_invalid.patch)
                     patch["statusMessage"] = f"{patch.get('statusMessage', '')}: {error.message}"
                     await self._perform(PatchStatus(action.on_invalid.kind, action.on_invalid.namespace,

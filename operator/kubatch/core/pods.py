@@ -172,6 +172,22 @@ def _secret_env(container: dict[str, Any]) -> list[dict[str, Any]]:
     return env
 
 
+RESTRICTED_CONTAINER: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""What every unprivileged job container gets: the Pod Security ``restricted`` profile's
+container rules (``runAsNonRoot`` too when the definition names a non-root ``user``)."""
+
+
+def harden(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with the restricted defaults for whatever it does not set; privileged ones as they are."""
+    if context.get("privileged"):
+        return context
+    return {**copy.deepcopy(RESTRICTED_CONTAINER), **context}
+
+
 def _security_context(container: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     if container.get("privileged"):
@@ -184,7 +200,9 @@ def _security_context(container: dict[str, Any]) -> dict[str, Any]:
         context["runAsUser"] = int(uid)
     if gid.isdigit():
         context["runAsGroup"] = int(gid)
-    return context
+    if uid.isdigit() and int(uid) != 0:
+        context["runAsNonRoot"] = True
+    return harden(context)
 
 
 def build_container_pod(
@@ -214,8 +232,7 @@ def build_container_pod(
         main["command"] = substitute_parameters(list(container["command"]), parameters)
     if mounts:
         main["volumeMounts"] = mounts
-    if security := _security_context(container):
-        main["securityContext"] = security
+    main["securityContext"] = _security_context(container)
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "containers": [main],
@@ -227,6 +244,8 @@ def build_container_pod(
         spec["volumes"] = volumes
     if container.get("serviceAccountName"):
         spec["serviceAccountName"] = container["serviceAccountName"]
+    # A job talks to the Kubernetes API only when its definition names an identity for it.
+    spec["automountServiceAccountToken"] = bool(container.get("serviceAccountName"))
     if attempt_duration_seconds:
         spec["activeDeadlineSeconds"] = int(attempt_duration_seconds)
     return pod_object(attempt=attempt, placement=placement, spec=spec, annotations=annotations, owner=owner)

@@ -190,6 +190,7 @@ def compute_environment_detail(environment: Obj, *, arns: Arns) -> dict[str, Any
         "computeResources": resources,
         "uuid": metadata.get("uid"),
         "allowPrivileged": spec.get("allowPrivileged"),
+        "allowHostPath": spec.get("allowHostPath"),
         "usedvCpus": status.get("usedvCpus"),
         "runningJobs": status.get("runningJobs"),
     })

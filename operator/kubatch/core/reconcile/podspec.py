@@ -14,7 +14,7 @@ from typing import Any
 
 from kubatch.core.definition import container_gpus, container_memory_mib, container_vcpus
 from kubatch.core.multinode import main_node, node_container, num_nodes
-from kubatch.core.pods import Attempt, ComputePlacement, aws_environment, build_container_pod, pod_object
+from kubatch.core.pods import Attempt, ComputePlacement, aws_environment, build_container_pod, harden, pod_object
 from kubatch.core.reconcile.world import Obj, meta, spec, status
 
 ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -159,6 +159,8 @@ def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, 
     containers = pod_properties.get("containers") or []
     for container in containers:
         container["env"] = [*container.get("env", []), *aws_environment(attempt, placement)]
+    for container in [*containers, *(pod_properties.get("initContainers") or [])]:
+        container["securityContext"] = harden(container.get("securityContext") or {})
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "containers": containers,
@@ -170,6 +172,7 @@ def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, 
                 "imagePullSecrets", "shareProcessNamespace"):
         if pod_properties.get(key) is not None:
             pod_spec[key] = pod_properties[key]
+    pod_spec["automountServiceAccountToken"] = pod_properties.get("serviceAccountName") is not None
     if timeout:
         pod_spec["activeDeadlineSeconds"] = int(timeout)
     pod = pod_object(attempt=attempt, placement=placement, spec=pod_spec, annotations=annotations, owner=owner)

@@ -104,15 +104,33 @@ def _wants_privileged(resolved: dict) -> bool:
     return any((c.get("securityContext") or {}).get("privileged") for c in containers)
 
 
+def _mounts_host_paths(resolved: dict) -> bool:
+    containers = [resolved.get("containerProperties") or {},
+                  *((item.get("container") or {}) for item in
+                    (resolved.get("nodeProperties") or {}).get("nodeRangeProperties") or [])]
+    if any((volume.get("host") or {}).get("sourcePath") for c in containers for volume in c.get("volumes") or []):
+        return True
+    volumes = ((resolved.get("eksProperties") or {}).get("podProperties") or {}).get("volumes") or []
+    return any(volume.get("hostPath") for volume in volumes)
+
+
+PERMISSIONS = (
+    # (does the job want it, the CE switch that allows it, the field to name, what it is)
+    (_wants_privileged, "allowPrivileged", "containerProperties.privileged", "privileged containers"),
+    (_mounts_host_paths, "allowHostPath", "volumes[].host.sourcePath", "host-path volumes"),
+)
+
+
 def _check_privileged(resolved: dict, queue: Obj, world: World) -> None:
-    """Privileged containers run only where every CE of the queue allows them."""
-    if not _wants_privileged(resolved):
-        return
-    refusing = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []
-                if not spec(world.compute_environments.get(entry["computeEnvironment"], {})).get("allowPrivileged")]
-    if refusing:
-        raise InvalidJobError(f"containerProperties.privileged: compute environment {', '.join(refusing)} does not "
-                              "allow privileged containers (set its spec.allowPrivileged: true)")
+    """Privileged containers and host paths run only where every CE of the queue allows them."""
+    for wants, switch, field, what in PERMISSIONS:
+        if not wants(resolved):
+            continue
+        refusing = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []
+                    if not spec(world.compute_environments.get(entry["computeEnvironment"], {})).get(switch)]
+        if refusing:
+            raise InvalidJobError(f"{field}: compute environment {', '.join(refusing)} does not allow {what} "
+                                  f"(set its spec.{switch}: true)")
 
 
 def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
