@@ -326,7 +326,7 @@ def test_errors_and_tenancy(api: Api, cluster_objects: Callable[[str, str], str]
     status, code, body = error_of(urllib.request.Request(f"{api.url}/v1/describejobs", data=b"{}", method="POST"))
     assert (status, code, body) == (403, "MissingAuthenticationTokenException",
                                     {"__type": code, "message": "Missing Authentication Token"})
-    status, code, body = error_of(signed_request(api, "/v1/getjobqueuesnapshot", b'{"jobQueue": "q"}'))
+    status, code, body = error_of(signed_request(api, "/v1/describeserviceenvironments", b'{}'))
     assert (status, code, body["message"]) == (400, "ClientException",
-                                               "GetJobQueueSnapshot is not an operation kubatch implements")
+                                               "DescribeServiceEnvironments is not an operation kubatch implements")
     assert api.problems == []

@@ -110,13 +110,19 @@ def test_fair_share_splits_capacity_by_weight(kubectl: Kubectl, namespace: str, 
     sp = {"apiVersion": "kubatch.io/v1alpha1", "kind": "SchedulingPolicy", "metadata": {"name": policy},
           "spec": {"fairsharePolicy": {"shareDecaySeconds": 60, "shareDistribution": [
               {"shareIdentifier": "blue", "weightFactor": 1.0}, {"shareIdentifier": "green", "weightFactor": 0.5}]}}}
-    create(kubectl, cluster_objects, sp, compute_environment(ce, max_vcpus=3),
+    # The CE opens only once both shares wait: otherwise whichever share's jobs reach the
+    # operator first would fill the first wave and the samples would measure arrival order.
+    create(kubectl, cluster_objects, sp, compute_environment(ce, max_vcpus=3, state="DISABLED"),
            job_queue(queue, ce, schedulingPolicy=policy))
     kubectl.apply(job_definition("one"), namespace=namespace)
     names = {share: [f"{share}-{i}" for i in range(8)] for share in ("blue", "green")}
     kubectl.apply(*(batch_job(n, definition="one", queue=queue, shareIdentifier=share,
                               simulate={"run-seconds": "3"})
                     for share, jobs in names.items() for n in jobs), namespace=namespace)
+    everyone = names["blue"] + names["green"]
+    kubectl.wait_for("every job to wait", lambda: all(
+        s.get("status") == "RUNNABLE" for s in job_statuses(kubectl, namespace, everyone).values()))
+    kubectl.run("patch", "ce", ce, "--type=merge", "-p", '{"spec": {"state": "ENABLED"}}')
 
     samples = {"blue": 0, "green": 0}
     deadline = time.monotonic() + 12  # two or three waves of 3 s jobs

@@ -149,6 +149,14 @@ def queue(
     return obj
 
 
+def scheduling_policy(name: str = "fair", *, decay_seconds: int = 600, weights: dict[str, float] | None = None) -> Obj:
+    """A fair-share SchedulingPolicy."""
+    distribution = [{"shareIdentifier": share, "weightFactor": weight} for share, weight in (weights or {}).items()]
+    return {"apiVersion": GROUP_VERSION, "kind": "SchedulingPolicy",
+            "metadata": {"name": name, "uid": f"uid-sp-{name}", "generation": 1},
+            "spec": {"fairsharePolicy": {"shareDecaySeconds": decay_seconds, "shareDistribution": distribution}}}
+
+
 def namespace(name: str, **labels: str) -> Obj:
     return {"kind": "Namespace", "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **labels}}}
 

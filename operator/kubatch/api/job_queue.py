@@ -155,6 +155,10 @@ class JobQueueStatus(StatusModel):
     jobCounts: StatusSummary | None = Field(default=None, description="Number of the queue's jobs in each state.")
     frontOfQueue: FrontOfQueue | None = Field(default=None, description="The first waiting jobs, in dispatch order.")
     queueUtilization: QueueUtilization | None = Field(default=None, description="Capacity the queue's jobs hold.")
+    shareUsage: dict[str, float] | None = Field(
+        default=None, description="Fair-share queues: decayed usage per share identifier (vCPU-seconds × weightFactor) "
+        "as of shareUsageAt; the scheduler advances it every cycle and rewrites it at most every 15 s.")
+    shareUsageAt: int | None = Field(default=None, description="When shareUsage was recorded (epoch milliseconds).")
     observedGeneration: int | None = Field(default=None, description="The metadata.generation this status reflects.")
 
 

@@ -26,6 +26,7 @@ from kubatch.core.lifecycle import (
 from kubatch.core.reconcile.admission import (
     Candidate,
     Holding,
+    admitted_units,
     adopt_existing_pod,
     placement_of,
     plan_admissions,
@@ -42,6 +43,7 @@ from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transi
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
 from kubatch.core.reconcile.submission import plan_submission
 from kubatch.core.reconcile.settings import PodRetention, Settings
+from kubatch.core.reconcile.shareusage import current_share_usage
 from kubatch.core.reconcile.world import Obj, World, spec, status
 
 __all__ = ["PodRetention", "Settings", "World", "plan"]
@@ -118,9 +120,13 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
                     holdings.append(holding)
         if step is not None:
             steps.append(step)
-    admissions, front_of_queue = plan_admissions(world, candidates=candidates, holdings=holdings, now_ms=now_ms)
+    admitted = admitted_units(holdings, now_ms=now_ms)
+    share_usage = current_share_usage(world, admitted, now_ms=now_ms)
+    admissions, front_of_queue = plan_admissions(world, candidates=candidates, admitted=admitted,
+                                                 share_usage=share_usage.for_scheduler(), now_ms=now_ms)
     steps += admissions
     steps += [step for cycle in arrays if (step := cycle.message_step()) is not None]
     steps += plan_compute_environment_status(world, holdings)
-    steps += plan_queue_status(world, holdings=holdings, front_of_queue=front_of_queue, now_ms=now_ms)
+    steps += plan_queue_status(world, holdings=holdings, front_of_queue=front_of_queue, share_usage=share_usage,
+                               now_ms=now_ms)
     return steps

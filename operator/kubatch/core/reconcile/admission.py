@@ -39,14 +39,14 @@ def _compute_environment(ce: Obj) -> sched.ComputeEnvironment:
     )
 
 
-def _queue(queue: Obj) -> sched.JobQueue:
+def scheduler_queue(queue: Obj) -> sched.JobQueue:
     order = sorted(spec(queue).get("computeEnvironmentOrder") or [], key=lambda entry: entry["order"])
     return sched.JobQueue(name=meta(queue)["name"], priority=int(spec(queue).get("priority", 0)),
                           compute_environments=tuple(entry["computeEnvironment"] for entry in order),
                           scheduling_policy=spec(queue).get("schedulingPolicy"))
 
 
-def _policy(policy: Obj) -> sched.SchedulingPolicy:
+def scheduler_policy(policy: Obj) -> sched.SchedulingPolicy:
     fairshare = spec(policy).get("fairsharePolicy") or {}
     return sched.SchedulingPolicy(
         name=meta(policy)["name"],
@@ -112,7 +112,22 @@ def single_job_holding(job: Obj, world: World) -> Holding:
                    started_at_ms=status(job).get("startedAt"), pod=current_pod(job, world))
 
 
-def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list[Holding], now_ms: int
+def admitted_units(holdings: list[Holding], *, now_ms: int) -> list[sched.AdmittedUnit]:
+    """What holds capacity, as the scheduler counts it."""
+    return [
+        sched.AdmittedUnit(
+            id=meta(h.job)["uid"] if h.index is None else f"{meta(h.job)['uid']}:{h.index}",
+            queue=spec(h.job)["jobQueue"], compute_environment=h.compute_environment,
+            vcpus=h.demand.vcpus, memory_mib=h.demand.memory_mib, gpus=h.demand.gpus,
+            started_at=(h.started_at_ms or now_ms) / 1000, share_identifier=spec(h.job).get("shareIdentifier"),
+            unschedulable_since=_unschedulable_since(h.pod),
+        )
+        for h in holdings
+    ]
+
+
+def plan_admissions(world: World, *, candidates: list[Candidate], admitted: list[sched.AdmittedUnit],
+                    share_usage: Mapping[sched.ShareKey, float], now_ms: int
                     ) -> tuple[list[Step], Mapping[str, Sequence[str]]]:
     """The steps that admit or explain every candidate, and each queue's front (see ``Decisions``)."""
     by_id = {}
@@ -127,22 +142,12 @@ def plan_admissions(world: World, *, candidates: list[Candidate], holdings: list
             scheduling_priority=int(status(job)["resolvedDefinition"].get("schedulingPriority") or 0),
             runnable_since=_seconds(candidate.runnable_since_ms),
         ))
-    admitted = [
-        sched.AdmittedUnit(
-            id=meta(h.job)["uid"] if h.index is None else f"{meta(h.job)['uid']}:{h.index}",
-            queue=spec(h.job)["jobQueue"], compute_environment=h.compute_environment,
-            vcpus=h.demand.vcpus, memory_mib=h.demand.memory_mib, gpus=h.demand.gpus,
-            started_at=(h.started_at_ms or now_ms) / 1000, share_identifier=spec(h.job).get("shareIdentifier"),
-            unschedulable_since=_unschedulable_since(h.pod),
-        )
-        for h in holdings
-    ]
     decisions = sched.schedule(sched.Snapshot(
         now=now_ms / 1000,
         compute_environments=tuple(_compute_environment(ce) for ce in world.compute_environments.values()),
-        job_queues=tuple(_queue(q) for q in world.queues.values()),
-        scheduling_policies=tuple(_policy(p) for p in world.scheduling_policies.values()),
-        runnable=tuple(units), admitted=tuple(admitted),
+        job_queues=tuple(scheduler_queue(q) for q in world.queues.values()),
+        scheduling_policies=tuple(scheduler_policy(p) for p in world.scheduling_policies.values()),
+        runnable=tuple(units), admitted=tuple(admitted), share_usage=share_usage,
     ))
     steps = [by_id[a.unit_id].admit(world.compute_environments[a.compute_environment]) for a in decisions.admissions]
     for unit_id, wait in decisions.waits.items():

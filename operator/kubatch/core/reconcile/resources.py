@@ -17,6 +17,7 @@ from typing import Any
 from kubatch.core.actions import PatchStatus, Step
 from kubatch.core.lifecycle import JobState
 from kubatch.core.reconcile.admission import Holding
+from kubatch.core.reconcile.shareusage import ShareUsage
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 
@@ -87,7 +88,7 @@ def _utilization(queue: Obj, holdings: list[Holding], *, now_ms: int) -> dict[st
 
 
 def plan_queue_status(world: World, *, holdings: list[Holding], front_of_queue: Mapping[str, Sequence[str]],
-                      now_ms: int) -> list[Step]:
+                      share_usage: ShareUsage = ShareUsage(by_queue={}), now_ms: int) -> list[Step]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for job in world.jobs:
         counts[spec(job).get("jobQueue", "")][status(job).get("status") or JobState.SUBMITTED.value] += 1
@@ -106,6 +107,7 @@ def plan_queue_status(world: World, *, holdings: list[Holding], front_of_queue: 
             "frontOfQueue": _front(queue, front_of_queue.get(name, ()), now_ms=now_ms),
             "queueUtilization": _utilization(queue, held[name], now_ms=now_ms),
             "observedGeneration": meta(queue).get("generation"),
+            **share_usage.status_fields(queue, now_ms=now_ms),
         }
         if _changed(queue, fields):
             steps.append(Step((PatchStatus("JobQueue", "", name, fields),)))
