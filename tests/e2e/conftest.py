@@ -110,6 +110,16 @@ def operator(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iter
     process.stop()
 
 
+@pytest.fixture
+def suite_operator_paused(operator: OperatorProcess) -> Iterator[None]:
+    """The suite's admin operator is stopped for the test (which runs its own) and started again afterwards."""
+    operator.stop()
+    try:
+        yield
+    finally:
+        operator.start()
+
+
 OPERATOR_LOGS: list[Path] = []
 
 

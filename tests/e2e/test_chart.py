@@ -140,7 +140,8 @@ def test_default_render(helm: Helm) -> None:
     docs = helm.template()
     main = container(docs)
     assert main["command"] == ["kubatch"]
-    assert main["args"] == ["operator", "--metrics-port=8080", "--all-namespaces"]
+    assert main["args"] == ["operator", "--metrics-port=8080", "--leader-election-namespace=kubatch-system",
+                            "--all-namespaces"]
     assert {p["name"]: p["containerPort"] for p in main["ports"]} == {"metrics": 8080, "health": 8081}
     for probe in (main["livenessProbe"], main["readinessProbe"]):
         assert probe["httpGet"] == {"path": "/healthz", "port": "health"}
@@ -148,7 +149,9 @@ def test_default_render(helm: Helm) -> None:
 
     (deployment,) = by_kind(docs, "Deployment")
     assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}  # never two operators at once
+    # replicas elect a leader, so an upgrade may overlap old and new pods: only one acts
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 65532
     security = main["securityContext"]
@@ -270,7 +273,7 @@ def test_the_api_needs_a_credentials_secret(helm: Helm) -> None:
 
 
 @pytest.mark.parametrize("bad", [
-    "replicaCount=2",            # two standalone operators would both schedule
+    "replicaCount=6",            # a handful of followers is plenty
     "logLevel=trace",
     "watchNamespaces={Not_A_Namespace}",
     "metrics.port=8081",         # the health port

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from tests.e2e.conftest import OperatorProcess, _free_port
+from tests.e2e.conftest import _free_port
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.test_aws_api import _start, _wait_healthy
 from tests.e2e.test_chart import CHART, Helm, crds_installed, extra_namespace, helm  # noqa: F401 (fixtures)
@@ -57,16 +57,6 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def suite_operator_paused(operator: OperatorProcess) -> Iterator[None]:
-    """The suite's admin operator is stopped for the test and started again afterwards."""
-    operator.stop()
-    try:
-        yield
-    finally:
-        operator.start()
-
-
-@pytest.fixture
 def release(helm: Helm, kubectl: Kubectl, crds_installed: None, namespace: str,  # noqa: F811
             extra_namespace: str) -> Iterator[str]:  # noqa: F811
     """The chart with the API enabled, installed in ``namespace``, serving ``extra_namespace``."""
@@ -95,7 +85,7 @@ def test_the_charts_identities_run_a_job_from_an_aws_client(
     operator_log, api_log = tmp_path / "operator.log", tmp_path / "api.log"
     port = _free_port()
     operator = _start([sys.executable, "-m", "kubatch.cli.main", "operator", "--namespace", extra_namespace,
-                       "--metrics-port", "0", "--health-port", "0"],
+                       "--metrics-port", "0", "--health-port", "0", "--leader-election-namespace", namespace],
                       log=operator_log, env=os.environ | {"KUBECONFIG": str(operator_config)})
     api = _start([sys.executable, "-m", "kubatch.cli.main", "api", "--port", str(port),
                   "--credentials-file", str(keys)], log=api_log, env=os.environ | {"KUBECONFIG": str(api_config)})

@@ -42,15 +42,18 @@ def crds(output_dir: Path) -> None:
               help="how long an image may fail to pull before the attempt ends CannotPullContainerError")
 @click.option("--pod-retention", type=click.Choice(["all", "last", "none"]), default="last", show_default=True,
               help="which finished attempt pods to keep for their logs")
+@click.option("--leader-election-namespace", envvar="KUBATCH_LEADER_ELECTION_NAMESPACE",
+              help="hold a Lease in this namespace and act only while holding it (for more than one replica)")
 @click.option("--verbose", "-v", is_flag=True)
 def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, health_port: int,
-             image_pull_grace_seconds: float, pod_retention: str, verbose: bool) -> None:
+             image_pull_grace_seconds: float, pod_retention: str, leader_election_namespace: str | None,
+             verbose: bool) -> None:
     """Run the operator (what the Helm chart's Deployment runs)."""
     from kubatch.controller.run import run_operator
     from kubatch.core.reconcile import PodRetention, Settings
 
     run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port,
-                 health_port=health_port, verbose=verbose,
+                 health_port=health_port, verbose=verbose, leader_election_namespace=leader_election_namespace,
                  settings=Settings(image_pull_grace_seconds=image_pull_grace_seconds,
                                    pod_retention=PodRetention(pod_retention)))
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import kopf
 
+from kubatch.controller.leader import LeaderElector
 from kubatch.controller.loop import ReconcileLoop
 from kubatch.controller.store import Store
 from kubatch.core.pods import LABEL_JOB_ID
-from kubatch.kube.client import GROUP, KINDS, VERSION, Kube
+from kubatch.kube.client import GROUP, KINDS, VERSION, ApiError, Kube
 
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
@@ -28,8 +29,19 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     memo.kube = await Kube.connect()
     memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings,
                               namespaces=memo.namespaces)
-    memo.loop_task = asyncio.create_task(memo.loop.run(), name="kubatch-reconcile-loop")
+    memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
+                    if memo.leader_namespace else None)
+    memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")
     memo.loop_task.add_done_callback(_stop_if_loop_died)
+
+
+async def _lead_then_reconcile(memo: kopf.Memo) -> None:
+    """With leader election, follow until the Lease is ours (the watch cache fills meanwhile), then act."""
+    if memo.elector is not None:
+        await memo.elector.acquire()
+        memo.keep_task = asyncio.create_task(memo.elector.keep(), name="kubatch-lease-renewal")
+        memo.keep_task.add_done_callback(_stop_if_loop_died)
+    await memo.loop.run()
 
 
 def _stop_if_loop_died(task: asyncio.Task) -> None:
@@ -42,12 +54,20 @@ def _stop_if_loop_died(task: asyncio.Task) -> None:
 
 
 @kopf.on.cleanup()
-async def stop(memo: kopf.Memo, **_: Any) -> None:
-    memo.loop_task.cancel()
-    try:
-        await memo.loop_task
-    except asyncio.CancelledError:
-        pass
+async def stop(memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+    for task in (memo.get("keep_task"), memo.loop_task):
+        if task is None:
+            continue
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    if memo.get("keep_task") is not None:
+        try:
+            await memo.elector.release()
+        except ApiError as error:
+            logger.warning("could not release the Lease: %s", error)
     await memo.kube.close()
 
 

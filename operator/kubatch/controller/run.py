@@ -1,7 +1,8 @@
 """Start the operator: kopf with our handlers, plus the Prometheus endpoint.
 
-Why standalone: one replica owns the scheduling loop; kopf's peering is priority-based,
-not a Lease, so running two replicas is not supported yet (docs/operations.md).
+Why kopf standalone: kopf's peering is priority-based and pauses every handler; kubatch
+keeps all replicas' watch caches warm and gates only its reconcile loop, with a Lease
+(``kubatch.controller.leader``) when ``--leader-election-namespace`` is given.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from kubatch.core.reconcile import Settings
 
 
 def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool,
-                 settings: Settings = Settings()) -> None:
+                 settings: Settings = Settings(), leader_election_namespace: str | None = None) -> None:
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
@@ -24,5 +25,6 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
-    kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces)), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
+    kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces),
+                             leader_namespace=leader_election_namespace), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
              liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)

@@ -96,6 +96,7 @@ class Kube:
         self._custom = client.CustomObjectsApi(api_client)
         self._core = client.CoreV1Api(api_client)
         self._events = client.EventsV1Api(api_client)
+        self._coordination = client.CoordinationV1Api(api_client)
 
     @classmethod
     async def connect(cls, *, kubeconfig: str | None = None, context: str | None = None) -> "Kube":
@@ -235,6 +236,28 @@ class Kube:
         if not 200 <= response.status <= 299:
             await _json(response)  # raises the API's error
         return (await response.read()).decode(errors="replace")
+
+    # ---------------------------------------------------------------- leader election
+
+    @_translated
+    async def get_lease(self, namespace: str, name: str) -> dict[str, Any]:
+        return await _json(await self._coordination.read_namespaced_lease(name, namespace, _preload_content=False))
+
+    @_translated
+    async def create_lease(self, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+        return await _json(await self._coordination.create_namespaced_lease(namespace, body, _preload_content=False))
+
+    @_translated
+    async def replace_lease(self, lease: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+        """Replace the Lease's spec; 409 if it changed since ``lease`` was read (its resourceVersion)."""
+        metadata = lease["metadata"]
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": spec,
+                "metadata": {"name": metadata["name"], "namespace": metadata["namespace"],
+                             "resourceVersion": metadata["resourceVersion"]}}
+        return await _json(await self._coordination.replace_namespaced_lease(
+            metadata["name"], metadata["namespace"], body, _preload_content=False))
 
     @_translated
     async def list_nodes(self) -> list[dict[str, Any]]:
