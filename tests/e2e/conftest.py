@@ -77,6 +77,9 @@ class OperatorProcess:
                 return int(line.split()[1]) / 1024
         raise AssertionError("no VmHWM in /proc status")
 
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def kill_and_restart(self) -> None:
         """SIGKILL, as a crashed or OOM-killed operator dies, then start a new one."""
         self._process.kill()

@@ -1,4 +1,4 @@
-"""The local test cluster never starts on ports another process holds."""
+"""The local test cluster: never on ports another process holds; a killed component counts as gone."""
 
 from __future__ import annotations
 
@@ -27,3 +27,18 @@ def test_start_refuses_a_port_held_by_a_stranger(tmp_path, monkeypatch) -> None:
         squatter.listen()
         with pytest.raises(RuntimeError, match=rf"kube-scheduler cannot start: loopback port {base + 5}"):
             cluster._start("kube-scheduler", ["sleep", "60"])
+
+
+def test_a_killed_component_is_gone_even_while_its_starter_has_not_reaped_it() -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    assert cluster._alive(child.pid)
+    os.kill(child.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while cluster._alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not cluster._alive(child.pid)  # a zombie until reaped: it must not count as running

@@ -86,7 +86,9 @@ COMPONENT_PORTS = {
 
 
 def _port_free(port: int) -> bool:
+    """Whether a server could listen on the port: as servers do, ignore connections in TIME_WAIT."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -183,13 +185,32 @@ def _pid_file(component: str) -> Path:
     return STATE_DIR / "run" / f"{component}.pid"
 
 
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie: a component killed while its starter (a test session) lives
+    stays a zombie until reaped, and must count as gone so ``up`` starts it again."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    if state != "Z":
+        return True
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    return False
+
+
 def _running_pid(component: str) -> int | None:
     try:
         pid = int(_pid_file(component).read_text())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    except (FileNotFoundError, ValueError):
         return None
-    return pid
+    return pid if _alive(pid) else None
 
 
 def _start(component: str, argv: list[str]) -> None:
