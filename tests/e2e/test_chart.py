@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tarfile
 import uuid
@@ -20,7 +21,9 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
 
+from kubatch import metrics
 from tests.e2e.kubectl import Kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -272,6 +275,24 @@ def test_the_api_needs_a_credentials_secret(helm: Helm) -> None:
     assert result.returncode != 0 and "api.credentialsSecret is required" in result.stderr, result.stderr
 
 
+def test_json_logs_and_the_grafana_dashboard(helm: Helm) -> None:
+    docs = helm.template("--set", "logFormat=json", "--set", "grafanaDashboard.enabled=true",
+                         "--set", "api.enabled=true", "--set", "api.credentialsSecret=keys")
+    for deployment in by_kind(docs, "Deployment"):
+        assert "--log-format=json" in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    config_map = one(docs, "ConfigMap", "kubatch-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(config_map["data"]["kubatch.json"])
+    assert dashboard["uid"] == "kubatch" and dashboard["panels"]
+    # every series a panel queries is one the operator exports (histograms add _bucket)
+    exported = {family.name for collector in vars(metrics).values()
+                if isinstance(collector, MetricWrapperBase) for family in collector.describe()}
+    queried = {name.removesuffix("_bucket").removesuffix("_total") for panel in dashboard["panels"]
+               for target in panel["targets"] for name in re.findall(r"kubatch_[a-z_]+", target["expr"])}
+    assert queried == exported, queried ^ exported  # every metric shown, none made up
+    assert not by_kind(helm.template(), "ConfigMap")
+
+
 @pytest.mark.parametrize("bad", [
     "replicaCount=6",            # a handful of followers is plenty
     "logLevel=trace",
@@ -280,6 +301,7 @@ def test_the_api_needs_a_credentials_secret(helm: Helm) -> None:
     "imagee.tag=x",              # a misspelt key is refused, not ignored
     "api.accountId=12",          # AWS account ids have 12 digits
     "api.colour=blue",
+    "logFormat=xml",
 ])
 def test_values_schema_refuses(helm: Helm, bad: str) -> None:
     result = helm.run("template", "kubatch", str(CHART), "--set", bad, check=False)

@@ -42,18 +42,21 @@ def crds(output_dir: Path) -> None:
               help="how long an image may fail to pull before the attempt ends CannotPullContainerError")
 @click.option("--pod-retention", type=click.Choice(["all", "last", "none"]), default="last", show_default=True,
               help="which finished attempt pods to keep for their logs")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per line, for log pipelines")
 @click.option("--leader-election-namespace", envvar="KUBATCH_LEADER_ELECTION_NAMESPACE",
               help="hold a Lease in this namespace and act only while holding it (for more than one replica)")
 @click.option("--verbose", "-v", is_flag=True)
 def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, health_port: int,
-             image_pull_grace_seconds: float, pod_retention: str, leader_election_namespace: str | None,
-             verbose: bool) -> None:
+             image_pull_grace_seconds: float, pod_retention: str, log_format: str,
+             leader_election_namespace: str | None, verbose: bool) -> None:
     """Run the operator (what the Helm chart's Deployment runs)."""
     from kubatch.controller.run import run_operator
     from kubatch.core.reconcile import PodRetention, Settings
 
     run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port,
                  health_port=health_port, verbose=verbose, leader_election_namespace=leader_election_namespace,
+                 log_format=log_format,
                  settings=Settings(image_pull_grace_seconds=image_pull_grace_seconds,
                                    pod_retention=PodRetention(pod_retention)))
 
@@ -72,10 +75,12 @@ def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: in
 @click.option("--namespace", "-n", help="with --no-auth: the namespace (default: the kubeconfig context's)")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), help="serve HTTPS with this certificate")
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="… and this private key")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per line, for log pipelines")
 @click.option("--verbose", "-v", is_flag=True)
 def api(host: str, port: int, region: str, account_id: str, kubeconfig: str | None, context: str | None,
         credentials_file: Path | None, no_auth: bool, namespace: str | None, tls_cert: Path | None,
-        tls_key: Path | None, verbose: bool) -> None:
+        tls_key: Path | None, log_format: str, verbose: bool) -> None:
     """Serve AWS Batch's HTTP API (SigV4-signed; each access key works in one namespace)."""
     from kubatch.cli.kubeconfig import default_namespace
     from kubatch.http.run import ApiOptions, ConfigError, run_api
@@ -88,7 +93,7 @@ def api(host: str, port: int, region: str, account_id: str, kubeconfig: str | No
                          no_auth_namespace=(namespace or default_namespace(kubeconfig=kubeconfig, context=context))
                          if no_auth else None)
     try:
-        run_api(options, verbose=verbose)
+        run_api(options, verbose=verbose, log_format=log_format)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
 

@@ -13,14 +13,15 @@ import kopf
 from prometheus_client import start_http_server
 
 from kubatch.core.reconcile import Settings
+from kubatch.logformat import configure_logging
 
 
 def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool,
-                 settings: Settings = Settings(), leader_election_namespace: str | None = None) -> None:
+                 settings: Settings = Settings(), leader_election_namespace: str | None = None,
+                 log_format: str = "text") -> None:
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose=verbose, log_format=log_format)
     if not verbose:  # kopf reports every watch event's handler at INFO
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:

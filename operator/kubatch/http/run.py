@@ -18,6 +18,7 @@ from aiohttp import web
 from kubatch.http.credentials import CredentialsError, KeyFile
 from kubatch.http.server import Authenticator, BatchApi, NoAuth, SigV4Keys, build_app
 from kubatch.kube.client import Kube
+from kubatch.logformat import configure_logging
 from kubatch.service.arns import Arns
 
 log = logging.getLogger("kubatch.http")
@@ -73,10 +74,9 @@ def tls_context(options: ApiOptions) -> ssl.SSLContext | None:
     return context
 
 
-def run_api(options: ApiOptions, *, verbose: bool = False) -> None:
+def run_api(options: ApiOptions, *, verbose: bool = False, log_format: str = "text") -> None:
     """Serve until stopped; a ConfigError before anything is served when the options cannot work."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose=verbose, log_format=log_format)
     auth = authenticator(options)
     ssl_context = tls_context(options)
 
