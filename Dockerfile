@@ -15,12 +15,13 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
-# .dockerignore lets in only what the wheel is made of (pyproject.toml, README.md,
-# operator/), so edits to tests or docs do not invalidate this layer.
+# .dockerignore lets in only what the wheel is made of (pyproject.toml, requirements.lock,
+# README.md, operator/), so edits to tests or docs do not invalidate this layer.
 COPY . .
 # The cache mount keeps downloaded wheels between builds without putting them in a layer.
+# requirements.lock pins every dependency to the versions the test suite ran with.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    python -m pip wheel --disable-pip-version-check --wheel-dir /wheels .
+    python -m pip wheel --disable-pip-version-check --constraint requirements.lock --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE}
 ARG VERSION=0.1.0

@@ -8,5 +8,5 @@ if [ ! -x "$venv/bin/python" ]; then
   echo ">> creating $venv" >&2
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" >&2
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock -e ".[test]" >&2
 export PATH="$venv/bin:$PATH"

@@ -61,3 +61,23 @@ def test_build_context_is_an_allow_list() -> None:
     lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert lines[0] == "*"
     assert {"!pyproject.toml", "!operator/"} <= set(lines)
+
+
+def test_every_dependency_is_locked_to_a_version_pyproject_allows() -> None:
+    from packaging.requirements import Requirement
+
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            locked[name.lower().replace("_", "-")] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for text in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+        requirement = Requirement(text)
+        version = locked.get(requirement.name.lower().replace("_", "-"))
+        assert version is not None, f"{requirement.name} is not in requirements.lock: run bash hack/lock.sh"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version} breaks {requirement}"
+    build, _ = stages()
+    assert "--constraint requirements.lock" in " ".join(args for _, args in build)
+    assert "!requirements.lock" in (ROOT / ".dockerignore").read_text().splitlines()
+    assert "-c requirements.lock" in (ROOT / "hack" / "venv.sh").read_text()
