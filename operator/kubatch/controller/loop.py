@@ -15,7 +15,7 @@ import datetime
 import logging
 import time
 from kubatch import metrics
-from kubatch.controller.store import Store
+from kubatch.controller.store import Store, merged
 from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
 from kubatch.core.reconcile import Settings, World, plan
@@ -121,16 +121,26 @@ class ReconcileLoop:
 
     async def _perform(self, action: Action) -> None:
         if isinstance(action, PatchStatus):
-            updated = await self._kube.patch(action.kind, action.name, {"status": action.patch},
-                                             namespace=action.namespace or None, status=True)
+            held = self._store.get(action.kind, action.namespace, action.name)
+            assumption = (self._store.assume(action.kind, merged(held, {"status": action.patch}))
+                          if held is not None else None)
+            try:
+                updated = await self._kube.patch(action.kind, action.name, {"status": action.patch},
+                                                 namespace=action.namespace or None, status=True)
+            except ApiError:
+                if assumption is not None:
+                    self._store.roll_back(assumption)
+                raise
             self._store.record(action.kind, updated)
             if action.kind == "BatchJob" and action.patch.get("status") == "STARTING":
                 created_ms = (updated.get("status") or {}).get("createdAt") or 0
                 metrics.SUBMIT_TO_STARTING_SECONDS.observe(max(0.0, time.time() - created_ms / 1000))
         elif isinstance(action, CreatePod):
+            assumption = self._store.assume("Pod", action.manifest)
             try:
                 created = await self._kube.create_pod(action.manifest, owner_label=LABEL_JOB_ID)
             except ApiError as error:
+                self._store.roll_back(assumption)
                 if refuses_the_pod_for_good(error) and action.on_invalid is not None:
                     patch = dict(action.on_invalid.patch)
                     patch["statusMessage"] = f"{patch.get('statusMessage', '')}: {error.message}"

@@ -2,8 +2,10 @@
 
 Why: the scheduler needs every queue, CE, runnable job and running pod at once; asking
 the API server for them each cycle would cost a LIST per cycle. kopf's watch events
-keep this store current, and the loop's own writes are recorded as soon as the API
-accepts them (``record``), so the next cycle never re-plans what was just done.
+keep this store current. The loop's own writes are assumed before they are sent
+(``assume``: the store already shows their result) and rolled back if the API server
+refuses them (``roll_back``), as Kueue's cache does; the API's answer then replaces
+the assumption (``record``), so the next cycle never re-plans what was just done.
 Objects are kept only if newer than what is held: a late watch event cannot roll the
 store back behind a write the loop has already seen.
 """
@@ -32,6 +34,28 @@ def _version(obj: dict[str, Any]) -> int:
         return 1 << 62
 
 
+@dataclass(frozen=True)
+class Assumption:
+    """What ``Store.assume`` showed, and what it replaced (None: nothing)."""
+
+    kind: str
+    assumed: dict[str, Any]
+    previous: dict[str, Any] | None
+
+
+def merged(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``document`` after the JSON merge patch ``patch`` (RFC 7386), as the API server applies it."""
+    result = dict(document)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
 @dataclass
 class Store:
     objects: dict[str, dict[Key, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
@@ -58,6 +82,33 @@ class Store:
             if job_id:
                 self.pods_by_job[job_id][obj["metadata"]["name"]] = obj
         self.changed.set()
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.objects[kind].get((namespace, name))
+
+    def _put(self, kind: str, obj: dict[str, Any]) -> None:
+        self.objects[kind][_key(obj)] = obj
+        if kind == "Pod":
+            job_id = (obj["metadata"].get("labels") or {}).get(LABEL_JOB_ID)
+            if job_id:
+                self.pods_by_job[job_id][obj["metadata"]["name"]] = obj
+
+    def assume(self, kind: str, obj: dict[str, Any]) -> Assumption:
+        """Show ``obj`` now, before the write that makes it true is confirmed."""
+        held = self.objects[kind].get(_key(obj))
+        assumed = dict(obj)
+        self._put(kind, assumed)
+        return Assumption(kind=kind, assumed=assumed, previous=held)
+
+    def roll_back(self, assumption: Assumption) -> None:
+        """Undo an assumption whose write failed, unless a watch event has replaced it meanwhile."""
+        kind, assumed = assumption.kind, assumption.assumed
+        if self.objects[kind].get(_key(assumed)) is not assumed:
+            return
+        if assumption.previous is None:
+            self.forget(kind, assumed)
+        else:
+            self._put(kind, assumption.previous)
 
     def forget(self, kind: str, obj: dict[str, Any]) -> None:
         key = _key(obj)
