@@ -3,7 +3,7 @@
 Each failure is produced the way a cluster produces it: a container's exit code (kwok's
 simulated runs, per attempt), a spot node deleted or tainted by a termination handler
 under a running job, an eviction through the Eviction API, an image that cannot be
-pulled. The OOM case is ``test_job_lifecycle.py::test_oom_kill_is_reported_as_aws_does``;
+pulled, and a storm that deletes half of a spot pool's nodes at once. The OOM case is ``test_job_lifecycle.py::test_oom_kill_is_reported_as_aws_does``;
 how each signal is classified is unit-tested in ``tests/unit/test_outcome.py``.
 """
 
@@ -13,7 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.batch import TERMINAL, batch_job, compute_environment, job_definition, job_queue, unique, wait_for_state
+from tests.e2e.batch import (TERMINAL, batch_job, compute_environment, job_definition, job_queue, job_statuses, unique,
+                             wait_for_state)
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.test_cluster_smoke import add_kwok_node, evict
 
@@ -149,3 +150,37 @@ def test_spot_interruption_mid_run_is_a_host_failure_and_the_job_succeeds_on_ano
     assert interrupted["container"]["reason"] == "HostUsageError"
     assert interrupted["statusReason"] == f"Host EC2 (node {doomed}) {detail}"
     assert (retried["container"]["nodeName"], retried["container"]["exitCode"]) == (rescue, 0)
+
+
+def test_a_storm_that_takes_half_the_spot_nodes_retries_only_their_jobs_and_frees_their_quota(
+        kubectl: Kubectl, namespace: str, spot_group: tuple[str, str]) -> None:
+    queue_name, group = spot_group
+    nodes = [add_kwok_node(kubectl, f"kwok-{group}-{n}", labels={NODE_GROUP_LABEL: group}) for n in range(4)]
+    names = [f"storm-{n}" for n in range(8)]
+    kubectl.apply(job_definition("storm-def", retryStrategy=SEED_RETRY),
+                  *(batch_job(name, definition="storm-def", queue=queue_name, simulate={"run-seconds": "600,0.2"})
+                    for name in names), namespace=namespace)
+    running = kubectl.wait_for("all eight running", lambda: (s := job_statuses(kubectl, namespace, names))
+                               and all(v.get("status") == "RUNNING" for v in s.values()) and s, timeout=90)
+    lost = set(nodes[:2])
+    for node in lost:
+        kubectl.run("delete", "node", node, "--wait=false")
+    hit = {name for name, status in running.items() if status["container"]["nodeName"] in lost}
+    spared = set(names) - hit
+    assert hit and spared
+
+    kubectl.wait_for("the lost nodes' jobs to finish their retry", lambda: all(
+        s.get("status") == "SUCCEEDED" for s in job_statuses(kubectl, namespace, sorted(hit)).values()), timeout=120)
+    statuses = job_statuses(kubectl, namespace, names)
+    for name in hit:
+        interrupted, retried = statuses[name]["attempts"]
+        assert interrupted["container"]["reason"] == "HostUsageError", (name, interrupted)
+        assert retried["container"]["nodeName"] in set(nodes) - lost and retried["container"]["exitCode"] == 0
+    for name in spared:  # untouched: still on their first attempt, on a surviving node
+        assert statuses[name]["status"] == "RUNNING" and statuses[name]["attemptCount"] == 1, (name, statuses[name])
+    environment = kubectl.get("jobqueue", queue_name)["spec"]["computeEnvironmentOrder"][0]["computeEnvironment"]
+    kubectl.wait_for("the lost jobs' vCPUs to be freed", lambda: (kubectl.get("computeenvironment", environment)
+                     .get("status") or {}).get("usedvCpus") == len(spared), timeout=30)
+    for name in spared:
+        kubectl.run("patch", "bj", name, "-n", namespace, "--type=merge",
+                    "-p", '{"spec": {"terminateRequest": {"reason": "storm over"}}}')
