@@ -250,3 +250,20 @@ def test_an_unreadable_kubeconfig_is_a_config_error(tmp_path: Path) -> None:
     assert result.returncode == CONFIG_ERROR
     assert result.stderr.startswith("kubatch: cannot load the kubeconfig: ")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_concurrent_cli_updates_lose_nothing(kubatch: Run, kubectl: Kubectl, namespace: str,
+                                            names: Callable[[str], str]) -> None:
+    environment = names("ce")
+    kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
+            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=4")
+    arn = f"{PREFIX}compute-environment/{environment}"
+    writers = [subprocess.Popen([sys.executable, "-m", "kubatch.cli.main", "tag-resource", "--resource-arn", arn,
+                                 "--tags", f"writer{n}=done", "--kubeconfig", str(kubectl.kubeconfig), "-n", namespace],
+                                cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for n in range(8)]
+    for writer in writers:
+        _, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err
+    tags = output(kubatch("list-tags-for-resource", "--resource-arn", arn))["tags"]
+    assert tags == {f"writer{n}": "done" for n in range(8)}  # each read-modify-write kept the others'

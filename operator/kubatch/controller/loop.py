@@ -15,6 +15,7 @@ import datetime
 import logging
 import time
 from kubatch import metrics
+from kubatch.controller.ratelimit import WriteLimiter
 from kubatch.controller.store import Store, merged
 from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
@@ -25,6 +26,7 @@ from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
 DEBOUNCE_SECONDS = 0.05
 TICK_SECONDS = 2.0
 MAX_CONCURRENT_WRITES = 32
+TOO_MANY_REQUESTS = 429
 
 
 def refuses_the_pod_for_good(error: ApiError) -> bool:
@@ -36,13 +38,14 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
 
 class ReconcileLoop:
     def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
-                 namespaces: tuple[str, ...] = ()) -> None:
+                 namespaces: tuple[str, ...] = (), limiter: WriteLimiter | None = None) -> None:
         self._store = store
         self._namespaces = namespaces  # empty: every namespace
         self._settings = settings
         self._kube = kube
         self._logger = logger
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
+        self._limiter = limiter or WriteLimiter()
 
     async def run(self) -> None:
         await self._prime_with_retries()
@@ -67,8 +70,9 @@ class ReconcileLoop:
                 await self._prime()
                 return
             except ApiError as error:
-                self._logger.warning("listing objects failed (%s); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
+                wait = error.retry_after if error.retry_after is not None else delay
+                self._logger.warning("listing objects failed (%s); retrying in %.1fs", error, wait)
+                await asyncio.sleep(wait)
                 delay = min(delay * 2, 10)
 
     async def _prime(self) -> None:
@@ -110,11 +114,14 @@ class ReconcileLoop:
     async def _apply(self, step: Step) -> None:
         async with self._writes:
             for action in step.actions:
+                await self._limiter.acquire()
                 try:
                     await self._perform(action)
                 except NotFound:
                     return  # the object went away; the next cycle sees that
                 except ApiError as error:
+                    if error.status == TOO_MANY_REQUESTS:
+                        self._limiter.retry_after(error.retry_after or 1.0)
                     self._logger.warning("%s failed: %s", type(action).__name__, error)
                     metrics.DISPATCH_ERRORS.labels(action=type(action).__name__).inc()
                     return

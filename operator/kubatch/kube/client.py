@@ -41,10 +41,11 @@ KINDS = {
 class ApiError(Exception):
     """The API server refused a request; ``status`` is the HTTP code, ``message`` its reason."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds the server asked to wait (HTTP 429's Retry-After), if it said
 
     @classmethod
     def from_exception(cls, error: ApiException) -> "ApiError":
@@ -70,6 +71,14 @@ def _translated(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[
     return wrapper
 
 
+def _retry_after(response: Any) -> float | None:
+    value = (getattr(response, "headers", None) or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:  # an HTTP date: rare from the API server; wait a second
+        return 1.0
+
+
 async def _json(response: Any) -> dict[str, Any]:
     """Decode a raw response; a non-2xx status becomes ApiError (NotFound for 404).
 
@@ -84,7 +93,7 @@ async def _json(response: Any) -> dict[str, Any]:
             message = body.decode(errors="replace")[:500] or str(response.reason)
         if response.status == 404:
             raise NotFound(message)
-        raise ApiError(response.status, message)
+        raise ApiError(response.status, message, retry_after=_retry_after(response))
     return json.loads(body) if body else {}
 
 

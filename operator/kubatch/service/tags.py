@@ -28,7 +28,7 @@ KINDS = {JOB: "BatchJob", JOB_DEFINITION: "JobDefinition", JOB_QUEUE: "JobQueue"
 SHARED_RESOURCES = frozenset({JOB_QUEUE, COMPUTE_ENVIRONMENT, SCHEDULING_POLICY})
 """Cluster-scoped: every namespace sees them, so only admins may tag them (HTTP front end)."""
 MAX_TAGS = 50
-WRITE_ATTEMPTS = 5
+WRITE_ATTEMPTS = 20  # generous: every lost race means another writer succeeded
 
 
 def resource_of(resource_arn: Any) -> str:
