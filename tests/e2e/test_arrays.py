@@ -181,5 +181,10 @@ def test_ten_thousand_children_respect_the_quota_and_survive_an_operator_crash(
     assert peak <= 500
     print(f"\n10,000-child array: {wall:.0f} s wall, peak {peak} pods running at once, "
           f"operator peak RSS {operator.peak_rss_mib():.0f} MiB (after restart)")
+    # 10,000 pods would otherwise be garbage-collected while the next tests run, slowing them:
+    # delete the job and wait until its pods are gone (foreground: dependents first).
+    kubectl.run("delete", "batchjob", "big", "-n", namespace, "--cascade=foreground", "--timeout=600s", check=False)
+    kubectl.wait_for("the 10,000 pods to be gone", lambda: not (kubectl.get(
+        "pods", namespace=namespace, selector="kubatch.io/job-name=big") or {}).get("items"), timeout=600, interval=5)
     kubectl.run("delete", "jobqueue", queue_name, "--wait=false", check=False)
     kubectl.run("delete", "computeenvironment", ce, "--wait=false", check=False)
