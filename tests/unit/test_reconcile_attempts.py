@@ -123,6 +123,15 @@ def test_a_succeeded_pod_makes_the_job_succeeded_with_the_attempt_recorded() -> 
     assert [e.reason for e in of_type(step, Emit)] == ["Succeeded"]
 
 
+def test_a_job_whose_pod_ended_before_it_was_seen_running_still_has_a_start_time() -> None:
+    starting = active_job(state="STARTING")  # a busy operator never saw the pod Running
+    status = patched(step_of(starting, pod(starting, "Succeeded", started_ms=STARTED_MS, finished_ms=FINISHED_MS)))
+    assert (status["status"], status["startedAt"]) == ("SUCCEEDED", STARTED_MS)
+    running = active_job(state="RUNNING", started_ms=STARTED_MS - 1_000)
+    status = patched(step_of(running, pod(running, "Succeeded", started_ms=STARTED_MS, finished_ms=FINISHED_MS)))
+    assert "startedAt" not in status  # a start already recorded stays as it was
+
+
 def test_exit_3_with_a_retry_rule_goes_back_to_runnable_with_the_attempt_recorded() -> None:
     running = active_job(state="RUNNING", frozen=with_retry(RETRY_ON_3))
     step = step_of(running, pod(running, "Failed", exit_code=3, started_ms=STARTED_MS, finished_ms=FINISHED_MS))

@@ -259,8 +259,8 @@ def _finish_parent(cycle: ArrayCycle, children: _Children, *, now_ms: int) -> No
              else JobState.RUNNING if started else JobState.PENDING)
     if state.value != status(job).get("status"):
         fields["status"] = state.value
-        if state is JobState.RUNNING:
-            fields["startedAt"] = now_ms
+        if state is JobState.RUNNING or (done and started):  # children may all end before one is seen running
+            fields["startedAt"] = status(job).get("startedAt") or now_ms
         if done:
             fields |= _final_fields(job, children, state, now_ms=now_ms)
         cycle.actions.append(job_event(job, reason=state.value.capitalize(),

@@ -171,4 +171,12 @@ def attempt_record(pod: Obj | None, *, pod_name_if_gone: str, outcome: Outcome |
 
 
 def _with_attempt(job: Obj, record: dict[str, Any]) -> dict[str, Any]:
-    return {"attempts": [*(status(job).get("attempts") or []), record]}
+    return {"attempts": [*(status(job).get("attempts") or []), record], **started_if_unseen(job, record)}
+
+
+def started_if_unseen(job: Obj, record: dict[str, Any]) -> dict[str, Any]:
+    """The job's ``startedAt`` from an attempt that ended before the operator ever saw it running
+    (a short container on a busy operator): AWS prints startedAt for every job that ran."""
+    if status(job).get("startedAt") or not record.get("startedAt"):
+        return {}
+    return {"startedAt": record["startedAt"]}

@@ -18,7 +18,8 @@ from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, St
 from kubatch.core.lifecycle import ContainerStarted, JobState, TerminateRequested, transition
 from kubatch.core.multinode import main_node, num_nodes
 from kubatch.core.pods import LABEL_JOB_ID, LABEL_NODE_INDEX, ComputePlacement, pod_name
-from kubatch.core.reconcile.attempts import TERMINATE_GRACE_SECONDS, attempt_record, observe_attempt
+from kubatch.core.reconcile.attempts import (TERMINATE_GRACE_SECONDS, attempt_record, observe_attempt,
+                                             started_if_unseen)
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.podspec import attempt_pod
 from kubatch.core.reconcile.settings import Settings
@@ -110,7 +111,8 @@ def plan_group(job: Obj, world: World, *, placement: ComputePlacement, now_ms: i
 
 def _end_patch(job: Obj, ended, record: dict[str, Any], *, now_ms: int):
     fields = transition_fields(ended, now_ms=now_ms) | {
-        "attempts": [*(status(job).get("attempts") or []), record], "container": record["container"]}
+        "attempts": [*(status(job).get("attempts") or []), record], "container": record["container"],
+        **started_if_unseen(job, record)}
     if ended.state is JobState.RUNNABLE:
         fields["computeEnvironment"] = None
     return job_patch(job, fields)
