@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Iterator
 
 from tests.e2e.kubectl import Kubectl
 
@@ -35,6 +35,22 @@ def job_definition(name: str, *, vcpus: str = "1", memory: str = "512", command:
                  "resourceRequirements": [{"type": "VCPU", "value": vcpus}, {"type": "MEMORY", "value": memory}]}
     return {"apiVersion": API_VERSION, "kind": "JobDefinition", "metadata": {"name": name},
             "spec": {"type": "container", "containerProperties": container, **extra}}
+
+
+def definition_with(name: str, **container_fields: Any) -> dict:
+    """``job_definition(name)`` with these ``containerProperties`` fields set too."""
+    made = job_definition(name)
+    made["spec"]["containerProperties"].update(container_fields)
+    return made
+
+
+def queue_on_new_environment(kubectl: Kubectl, prefix: str, *, max_vcpus: int = 8) -> Iterator[str]:
+    """A fresh EC2 compute environment and a queue on it, deleted afterwards (fixtures ``yield from`` it)."""
+    ce, name = unique(f"{prefix}-ce"), unique(f"q-{prefix}")
+    kubectl.apply(compute_environment(ce, max_vcpus=max_vcpus), job_queue(name, ce))
+    yield name
+    for kind, made in (("jobqueue", name), ("computeenvironment", ce)):
+        kubectl.run("delete", kind, made, "--wait=false", check=False)
 
 
 def batch_job(name: str, *, definition: str, queue: str, simulate: dict[str, str] | None = None,

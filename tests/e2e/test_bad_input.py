@@ -18,8 +18,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.batch import (API_VERSION, batch_job, compute_environment, job_definition, job_queue, job_statuses,
-                             unique)
+from tests.e2e.batch import (API_VERSION, batch_job, compute_environment, definition_with, job_definition,
+                             job_queue, job_statuses, unique)
 from tests.e2e.conftest import REPO_ROOT, OperatorProcess
 from tests.e2e.kubectl import Kubectl
 
@@ -45,12 +45,6 @@ def env(kubectl: Kubectl) -> Iterator[dict[str, str]]:
     yield names
     for manifest in reversed(manifests):
         kubectl.run("delete", manifest["kind"].lower(), manifest["metadata"]["name"], "--wait=false", check=False)
-
-
-def definition(name: str, **container_fields) -> dict:
-    made = job_definition(name)
-    made["spec"]["containerProperties"].update(container_fields)
-    return made
 
 
 def mpi(name: str) -> dict:
@@ -101,8 +95,8 @@ def test_semantic_errors_fail_the_job_naming_the_field(kubectl: Kubectl, operato
                          {"name": "main", "image": "busybox", "securityContext": {"privileged": True}}]}}}}
         plain_mpi = mpi("plain-mpi")
         plain_mpi["spec"]["nodeProperties"]["mainNode"] = 0
-        kubectl.apply(job_definition("plain"), definition("root-power", privileged=True),
-                      definition("host-etc", volumes=[{"name": "etc", "host": {"sourcePath": "/etc"}}]),
+        kubectl.apply(job_definition("plain"), definition_with("root-power", privileged=True),
+                      definition_with("host-etc", volumes=[{"name": "etc", "host": {"sourcePath": "/etc"}}]),
                       mpi("bad-mpi"), plain_mpi, eks_power, namespace=namespace)
         catalogue = cases(env)
         kubectl.apply(*(job for job, _ in catalogue.values()), namespace=namespace)

@@ -15,14 +15,13 @@ import os
 import random
 import signal
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from kubatch.testing import cluster as local_cluster
-from tests.e2e.batch import (API_VERSION, batch_job, compute_environment, job_definition, job_queue, job_statuses,
-                             unique)
+from tests.e2e.batch import (API_VERSION, batch_job, job_definition, job_statuses,
+                             queue_on_new_environment)
 from tests.e2e.conftest import OperatorProcess
 from tests.e2e.kubectl import Kubectl
 
@@ -43,11 +42,7 @@ EXPECTED = {
 
 @pytest.fixture
 def queue(kubectl: Kubectl) -> Iterator[str]:
-    ce, name = unique("chaos-ce"), unique("q-chaos")
-    kubectl.apply(compute_environment(ce, max_vcpus=12), job_queue(name, ce))
-    yield name
-    for kind, made in (("jobqueue", name), ("computeenvironment", ce)):
-        kubectl.run("delete", kind, made, "--wait=false", check=False)
+    yield from queue_on_new_environment(kubectl, "chaos", max_vcpus=12)
 
 
 def workload(queue: str) -> list[dict]:

@@ -1,7 +1,7 @@
 """The CLI on the nodes of a multi-node job, with the operator running: AWS's ``<job>#<node>`` form.
 
-A 3-node job (main node 0, workers 1-2) runs with ``--pod-retention all`` semantics of
-the suite's operator; once it has SUCCEEDED, each node is read back through ``kubatch``
+A 3-node job (main node 0, workers 1-2) runs on the suite's operator; once it has
+SUCCEEDED, each node is read back through ``kubatch``
 the way AWS users read them with ``aws batch describe-jobs --jobs <id>#<n>`` and
 ``aws batch list-jobs --multi-node-job-id <id>``.
 """
@@ -9,24 +9,13 @@ the way AWS users read them with ``aws batch describe-jobs --jobs <id>#<n>`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
 from tests.e2e.test_cli import Run, crds, kubatch, names, output  # noqa: F401 (fixtures)
+from tests.e2e.test_cli_arrays import queue  # noqa: F401 (fixture: an EC2 environment of 8 vCPU and its queue)
 
 pytestmark = pytest.mark.usefixtures("operator")
-
-
-@pytest.fixture
-def queue(kubatch: Run, names: Callable[[str], str]) -> str:
-    """An on-demand (EC2) environment of 8 vCPU and a queue on it, made with the CLI."""
-    environment, queue_name = names("ce"), names("jq")
-    kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
-            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=8")
-    kubatch("create-job-queue", "--job-queue-name", queue_name, "--priority", "1",
-            "--compute-environment-order", f"order=1,computeEnvironment={environment}")
-    return queue_name
 
 
 def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, queue: str) -> None:

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from kubatch.core.leadership import LEASE_SECONDS, RETRY_SECONDS
-from tests.e2e.batch import batch_job, compute_environment, job_definition, job_queue, job_statuses, unique
+from tests.e2e.batch import batch_job, job_definition, job_statuses, queue_on_new_environment
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.kubectl import Kubectl
 
@@ -51,11 +51,7 @@ class Replica:
 
 @pytest.fixture
 def queue(kubectl: Kubectl) -> Iterator[str]:
-    ce, name = unique("le-ce"), unique("q-le")
-    kubectl.apply(compute_environment(ce, max_vcpus=8), job_queue(name, ce))
-    yield name
-    for kind, made in (("jobqueue", name), ("computeenvironment", ce)):
-        kubectl.run("delete", kind, made, "--wait=false", check=False)
+    yield from queue_on_new_environment(kubectl, "le", max_vcpus=8)
 
 
 def holder(kubectl: Kubectl, namespace: str) -> str | None:

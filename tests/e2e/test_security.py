@@ -14,25 +14,15 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.batch import (batch_job, compute_environment, job_definition, job_queue, unique, wait_for_state)
+from tests.e2e.batch import batch_job, definition_with, job_definition, queue_on_new_environment, wait_for_state
 from tests.e2e.kubectl import Kubectl
 
 pytestmark = pytest.mark.usefixtures("operator")
 
 
-def definition(name: str, **container_fields) -> dict:
-    made = job_definition(name)
-    made["spec"]["containerProperties"].update(container_fields)
-    return made
-
-
 @pytest.fixture(scope="module")
 def queue(kubectl: Kubectl) -> Iterator[str]:
-    ce, name = unique("sec-ce"), unique("q-sec")
-    kubectl.apply(compute_environment(ce, max_vcpus=8), job_queue(name, ce))
-    yield name
-    for kind, made in (("jobqueue", name), ("computeenvironment", ce)):
-        kubectl.run("delete", kind, made, "--wait=false", check=False)
+    yield from queue_on_new_environment(kubectl, "sec", max_vcpus=8)
 
 
 @pytest.fixture
@@ -42,7 +32,7 @@ def restricted(kubectl: Kubectl, namespace: str) -> str:
 
 
 def test_a_non_root_job_runs_under_restricted_pod_security(kubectl: Kubectl, restricted: str, queue: str) -> None:
-    kubectl.apply(definition("as-nobody", user="65534"),
+    kubectl.apply(definition_with("as-nobody", user="65534"),
                   batch_job("nobody", definition="as-nobody", queue=queue, simulate={"run-seconds": "1"}),
                   namespace=restricted)
     status = wait_for_state(kubectl, restricted, "nobody", {"SUCCEEDED", "FAILED"})
@@ -66,7 +56,7 @@ def test_a_root_job_in_a_restricted_namespace_fails_with_the_admissions_reason(
 
 
 def test_a_host_path_needs_the_compute_environments_consent(kubectl: Kubectl, namespace: str, queue: str) -> None:
-    kubectl.apply(definition("host", volumes=[{"name": "etc", "host": {"sourcePath": "/etc"}}],
+    kubectl.apply(definition_with("host", volumes=[{"name": "etc", "host": {"sourcePath": "/etc"}}],
                              mountPoints=[{"sourceVolume": "etc", "containerPath": "/host-etc"}]),
                   batch_job("host", definition="host", queue=queue), namespace=namespace)
     status = wait_for_state(kubectl, namespace, "host", {"SUCCEEDED", "FAILED"})

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from kubatch.cli.runtime import Globals, Runtime
+from kubatch.controller.store import merged
 from kubatch.kube.client import KINDS, ApiError, NotFound
 from kubatch.service import ClientException, Context, invoke
 from kubatch.service.arns import Arns
@@ -29,15 +30,8 @@ CREATED_MS = 1714564800000
 
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = apply_merge_patch(result.get(key), value)
-    return result
+    """RFC 7386 as the API server applies it (the operator's own implementation), on copies."""
+    return merged(copy.deepcopy(target), copy.deepcopy(patch))
 
 
 def _matches(labels: dict[str, str], selector: str) -> bool:

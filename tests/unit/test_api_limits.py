@@ -7,7 +7,6 @@ the edge and reject each value past it, with an error that names the field.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from kubatch.api import (
     JobQueueSpec,
     SchedulingPolicySpec,
 )
+from kubatch.controller.store import merged
 
 JOB = {"jobDefinition": "sleep", "jobQueue": "default"}
 DEFINITION = {"type": "container", "containerProperties": {"image": "busybox"}}
@@ -35,19 +35,6 @@ ENVIRONMENT = {"type": "MANAGED", "computeResources": {"type": "EC2", "maxvCpus"
 QUEUE = {"priority": 1, "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]}
 POLICY = {"fairsharePolicy": {"shareDecaySeconds": 0}}
 ZERO_VCPU = {"image": "mpi", "resourceRequirements": [{"type": "VCPU", "value": "0"}]}
-
-
-def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `patch` applied: dicts merge recursively, a None value removes the key."""
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def rules(*patterns: str) -> dict[str, Any]:

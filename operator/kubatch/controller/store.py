@@ -43,16 +43,19 @@ class Assumption:
     previous: dict[str, Any] | None
 
 
-def merged(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """``document`` after the JSON merge patch ``patch`` (RFC 7386), as the API server applies it."""
-    result = dict(document)
+def merged(document: Any, patch: Any) -> Any:
+    """``document`` after the JSON merge patch ``patch`` (RFC 7386), as the API server applies it.
+
+    Neither argument is changed; untouched parts of ``document`` are shared with the result.
+    """
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(document) if isinstance(document, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
-        elif isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
         else:
-            result[key] = value
+            result[key] = merged(result.get(key), value)
     return result
 
 
