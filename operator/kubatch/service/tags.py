@@ -31,17 +31,21 @@ MAX_TAGS = 50
 WRITE_ATTEMPTS = 20  # generous: every lost race means another writer succeeded
 
 
-def resource_of(resource_arn: Any) -> str:
-    """The resource type an ARN names (``job``, ``job-queue`` …), refusing types that cannot be tagged."""
-    resource, _ = parse_arn(resource_arn, field="resourceArn")
+def _taggable(resource_arn: Any) -> tuple[str, str]:
+    """``(resource type, name)`` of the ARN, refusing types that cannot be tagged."""
+    resource, name = parse_arn(resource_arn, field="resourceArn")
     if resource not in KINDS:
         raise ClientException(f"resourceArn: {resource!r} resources cannot be tagged (one of {', '.join(KINDS)})")
-    return resource
+    return resource, name
+
+
+def resource_of(resource_arn: Any) -> str:
+    """The resource type an ARN names (``job``, ``job-queue`` …), refusing types that cannot be tagged."""
+    return _taggable(resource_arn)[0]
 
 
 async def _target(ctx: Context, resource_arn: Any) -> Obj:
-    resource = resource_of(resource_arn)
-    _, name = parse_arn(resource_arn, field="resourceArn")
+    resource, name = _taggable(resource_arn)
     if resource == JOB:
         ref = parse_job_ref(name, field="resourceArn")
         if ref.is_child:
