@@ -148,6 +148,9 @@ CASES = [
     ("init-oom", make_pod(phase="Failed", init=(terminated("setup", code=137, reason="OOMKilled"),), containers=(waiting(reason="PodInitializing"),)), {}, (OOM, 137, False), OOM_MESSAGE),
     # the first failing essential container decides, even while others run
     ("failed-while-other-runs", make_pod(containers=(terminated("a", code=2), running("b"))), {}, (TF, 2, True), CONTAINER_EXITED_MESSAGE),
+    # a real kubelet reports the final phase a little after the last exit: wait for it, keep the pod
+    ("failed-phase-lags", make_pod(containers=(terminated(code=3),)), {}, None, None),
+    ("all-failed-phase-lags", make_pod(containers=(terminated("a", code=2), terminated("b", code=1))), {}, None, None),
     ("earliest-failure-decides", make_pod(phase="Failed", containers=(terminated("a", code=1, finished=30), terminated("b", code=137, reason="OOMKilled", finished=25))), {}, (OOM, 137, False), OOM_MESSAGE),
     ("tie-spec-order-decides", make_pod(phase="Failed", containers=(terminated("a", code=4, finished=30), terminated("b", code=9, finished=30))), {}, (TF, 4, False), None),
     ("unknown-finish-comes-last", make_pod(phase="Failed", containers=(terminated("a", code=4, finished=None), terminated("b", code=9, finished=30))), {}, (TF, 9, False), None),
@@ -155,6 +158,7 @@ CASES = [
     # OOM
     ("oom", make_pod(phase="Failed", containers=(terminated(code=137, reason="OOMKilled"),)), {}, (OOM, 137, False), OOM_MESSAGE),
     ("oom-while-running", make_pod(containers=(terminated(code=137, reason="OOMKilled"), running("b"))), {}, (OOM, 137, True), OOM_MESSAGE),
+    ("oom-phase-lags", make_pod(containers=(terminated(code=137, reason="OOMKilled"),)), {}, None, None),
     # timeout
     ("deadline-exceeded", make_pod(phase="Failed", reason="DeadlineExceeded", message="Pod was active on the node longer than the specified deadline", containers=(terminated(code=137),)), {}, (TIMEOUT, None, False), TIMEOUT_MESSAGE),
     ("operator-timeout", make_pod(containers=(running(started=10),)), {"attempt_duration_seconds": 90}, (TIMEOUT, None, True), TIMEOUT_MESSAGE),

@@ -212,6 +212,8 @@ def _classify_active_pod(
     failure = _first_failure(pod)
     disruption = _disruption(pod)
     if failure is not None and _precedes(failure, disruption):
+        if _every_main_container_stopped(pod):
+            return None  # the kubelet is finishing the pod: its final phase comes next, logs intact
         return _exit_outcome(failure, pod_active=True)
     if disruption is not None:
         return None  # being stopped: the pod's final state or its absence decides
@@ -231,6 +233,17 @@ def _node_loss(node: NodeFacts, now: datetime, grace: timedelta) -> str | None:
         since = node.not_ready_since.isoformat() if node.not_ready_since else "an unknown time"
         return f"is not ready (since {since})."
     return None
+
+
+def _every_main_container_stopped(pod: Pod) -> bool:
+    """Nothing can run again (restartPolicy Never), so the pod needs no deleting.
+
+    A real kubelet reports a pod's final phase only after it has stopped everything in
+    it, some time after the last container's exit; deleting the pod in that window
+    would throw away the logs the user is about to read.
+    """
+    mains = _statuses(pod, "containerStatuses")
+    return bool(mains) and all(_state(status, "terminated") for status in mains)
 
 
 def _first_failure(pod: Pod) -> _Exit | None:
