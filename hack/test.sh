@@ -5,7 +5,9 @@
 # starts the local etcd + kube-apiserver + controller-manager + scheduler + kwok cluster.
 # That cluster is private to this run (its own directory and free loopback ports) unless
 # KUBATCH_CLUSTER_DIR names one to reuse, so a developer's or a benchmark's cluster is never
-# touched, and it is stopped when the run ends.
+# touched, and it is stopped when the run ends. Where the machine allows it (root,
+# containerd, runc, CNI plugins, busybox-static) it also gets one real node for
+# tests/e2e/test_real_node.py; KUBATCH_REAL_NODE=0 or 1 overrides the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/venv.sh
@@ -20,7 +22,16 @@ if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_CLUSTER_DIR:-}" ]; then
   trap 'python -m kubatch.testing.cluster down >/dev/null 2>&1 || true; rm -rf "$KUBATCH_CLUSTER_DIR"' EXIT
   echo ">> private test cluster in $KUBATCH_CLUSTER_DIR, ports from $KUBATCH_PORT_BASE" >&2
 fi
+if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_REAL_NODE:-}" ]; then
+  # the real-node tests run wherever this machine allows it, and say why they are skipped elsewhere
+  if why=$(python -m kubatch.testing.realnode check); then
+    export KUBATCH_REAL_NODE=1
+  else
+    export KUBATCH_REAL_NODE=0 KUBATCH_REAL_NODE_UNAVAILABLE="$why"
+    echo ">> the real-node tests will be skipped: $why" >&2
+  fi
+fi
 echo ">> import layering (lint-imports)" >&2
 lint-imports
 echo ">> pytest" >&2
-python -m pytest -p no:cacheprovider -rfE "$@" tests
+python -m pytest -p no:cacheprovider -rfEs "$@" tests

@@ -3,6 +3,8 @@
 ``cluster``: the cluster named by ``KUBECONFIG`` when set (kind, a cloud), otherwise the
 local one from ``kubatch.testing.cluster`` (built and started on demand, stopped at the
 end of the session unless ``KUBATCH_KEEP_CLUSTER=1``).
+``real_node_absent``: why the real-node tests cannot run, or None once the local cluster's
+real node is up (started on first use when ``KUBATCH_REAL_NODE=1``).
 ``operator``: installs ``crds/`` and runs ``kubatch operator`` as a subprocess; its log is
 attached to the report of any test that fails while it runs.
 """
@@ -41,6 +43,20 @@ def kubectl(uses_local_cluster: bool) -> Iterator[Kubectl]:
     yield Kubectl(binary=str(bin_dir / "kubectl"), kubeconfig=kubeconfig)
     if os.environ.get("KUBATCH_KEEP_CLUSTER") != "1":
         local_cluster.down()
+
+
+@pytest.fixture(scope="session")
+def real_node_absent(kubectl: Kubectl, uses_local_cluster: bool) -> str | None:
+    """None when a real node may be looked for; otherwise the reason to skip its tests.
+
+    A machine that can run the real node but fails to start it is an error, not a skip.
+    """
+    if not uses_local_cluster:
+        return None  # a kind or cloud cluster: its labelled nodes are the real nodes
+    if os.environ.get("KUBATCH_REAL_NODE") != "1":
+        return os.environ.get("KUBATCH_REAL_NODE_UNAVAILABLE") or "KUBATCH_REAL_NODE=1 is not set"
+    local_cluster.up_real_node(local_cluster.build_binaries())
+    return None
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ pod are simulated by kwok with the Stages in ``hack/cluster/stages.yaml``.
 
 Usage::
 
-    python -m kubatch.testing.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR]
+    python -m kubatch.testing.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR] [--real-node]
     python -m kubatch.testing.cluster status
     python -m kubatch.testing.cluster down
     python -m kubatch.testing.cluster free-port-base
@@ -16,9 +16,13 @@ Usage::
 kubeconfig's path; ``down`` stops every process it started and removes the etcd data.
 Everything lives in ``$KUBATCH_CLUSTER_DIR`` (default ``~/.cache/kubatch/cluster``).
 
+``--real-node`` (or ``KUBATCH_REAL_NODE=1`` for the test suite) adds one real worker node,
+kubelet + containerd + runc, beside the kwok nodes (``kubatch.testing.realnode``).
+
 Test-only shortcuts, on purpose: all components authenticate with static tokens, and
 the controller-manager, scheduler and kwok are members of ``system:masters``. RBAC is
-on, so every other identity (the operator's ServiceAccount, say) is checked for real.
+on, so every other identity (the operator's ServiceAccount, say) is checked for real;
+the real node's kubelet is a ``system:nodes`` member checked by the Node authorizer.
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubatch.testing import realnode
 from kubatch.testing.pools import DEFAULT_POOLS, NodePool, node_manifests, parse_pool
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HACK_DIR = REPO_ROOT / "hack" / "cluster"
 STATE_DIR = Path(os.environ.get("KUBATCH_CLUSTER_DIR", Path.home() / ".cache/kubatch/cluster"))
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+REAL_NODE_COMPONENTS = ("containerd", "kubelet")
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,24 @@ class Ports:
     def kwok(self) -> int:
         return self.base + 6
 
+    @property
+    def kubelet(self) -> int:
+        return self.base + 7
+
+    @property
+    def kubelet_healthz(self) -> int:
+        return self.base + 8
+
+    @property
+    def containerd_stream(self) -> int:
+        return self.base + 9
+
 
 PORTS = Ports(base=int(os.environ.get("KUBATCH_PORT_BASE", "16440")))
 COMPONENT_PORTS = {
     "etcd": ("etcd_client", "etcd_peer"), "kube-apiserver": ("apiserver",),
     "kube-controller-manager": ("controller_manager",), "kube-scheduler": ("scheduler",), "kwok": ("kwok",),
+    "containerd": ("containerd_stream",), "kubelet": ("kubelet_healthz",),
 }
 
 
@@ -97,7 +116,7 @@ def _port_free(port: int) -> bool:
 
 
 def free_port_base(start: int = 16440, stop: int = 30000) -> int:
-    """The first base (in steps of 10, below the ephemeral range) whose six ports are all free.
+    """The first base (in steps of 10, below the ephemeral range) whose ports are all free.
 
     Why: a test run must never talk to, or fail against, another cluster that happens to
     hold the default ports (a developer's kept cluster, a benchmark, a second checkout).
@@ -155,13 +174,19 @@ def _write_pki(pki: Path) -> None:
     _openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
 
 
+KUBELET_USER = f"system:node:{realnode.NODE_NAME}"
+IDENTITIES = {  # user: group
+    "kubatch-admin": "system:masters", "system:kube-controller-manager": "system:masters",
+    "system:kube-scheduler": "system:masters", "kwok": "system:masters", KUBELET_USER: "system:nodes",
+}
+
+
 def _write_tokens(path: Path) -> dict[str, str]:
     """Static bearer tokens, one identity per component (kept across restarts)."""
     if path.exists():
         return {row.split(",")[1]: row.split(",")[0] for row in path.read_text().splitlines()}
-    users = ["kubatch-admin", "system:kube-controller-manager", "system:kube-scheduler", "kwok"]
-    tokens = {user: secrets.token_hex(16) for user in users}
-    path.write_text("".join(f'{token},{user},{user},"system:masters"\n' for user, token in tokens.items()))
+    tokens = {user: secrets.token_hex(16) for user in IDENTITIES}
+    path.write_text("".join(f'{token},{user},{user},"{IDENTITIES[user]}"\n' for user, token in tokens.items()))
     return tokens
 
 
@@ -279,7 +304,7 @@ def _wait_for(what: str, check, *, timeout: float = 120) -> None:
     while time.monotonic() < deadline:
         if check():
             return
-        for component in COMPONENTS:
+        for component in COMPONENTS + REAL_NODE_COMPONENTS:
             if _pid_file(component).exists() and not _running_pid(component):
                 log = (STATE_DIR / "logs" / f"{component}.log").read_text(errors="replace").splitlines()
                 tail = "\n".join(log[-15:])
@@ -329,6 +354,8 @@ def _component_commands(bin_dir: Path) -> dict[str, list[str]]:
             "--service-account-key-file", str(pki / "sa.pub"),
             "--service-account-signing-key-file", str(pki / "sa.key"),
             "--service-cluster-ip-range", "10.96.0.0/16",
+            # logs and exec reach the real node's kubelet at its InternalIP, never by host name
+            "--kubelet-preferred-address-types", "InternalIP",
             "--allow-privileged=true",
             # a test cluster serves bursts of thousands of objects from one client
             "--max-requests-inflight", "1000", "--max-mutating-requests-inflight", "500",
@@ -388,7 +415,43 @@ def _nodes_ready(bin_dir: Path, expected: int) -> bool:
     return len(ready) >= expected
 
 
-def up(*, pools: list[NodePool], bin_dir: Path) -> Path:
+def _real_node() -> realnode.RealNode:
+    return realnode.RealNode(state_dir=STATE_DIR, kubelet_port=PORTS.kubelet,
+                             kubelet_healthz_port=PORTS.kubelet_healthz, stream_port=PORTS.containerd_stream)
+
+
+def _node_ready(bin_dir: Path, name: str) -> bool:
+    node = json.loads(_kubectl(bin_dir, "get", "node", name, "--ignore-not-found", "-o", "json") or "{}")
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+
+
+def up_real_node(bin_dir: Path) -> None:
+    """Add the real node to a running cluster: containerd with the images imported, then the
+    kubelet, until its node is Ready. Idempotent."""
+    if reason := realnode.unavailable_reason():
+        raise RuntimeError(f"the real node cannot run here: {reason}")
+    node = _real_node()
+    node.prepare_host()
+    node.write_files()
+    _start("containerd", node.containerd_command())
+    _wait_for("containerd", node.ctr_ready, timeout=60)
+    node.import_images()
+    kubeconfig = STATE_DIR / "kubeconfigs" / "kubelet"
+    _write_kubeconfig(kubeconfig, token=_write_tokens(STATE_DIR / "tokens.csv")[KUBELET_USER],
+                      ca=STATE_DIR / "pki" / "ca.crt")
+    _start("kubelet", node.kubelet_command(bin_dir=bin_dir, kubeconfig=kubeconfig))
+    _wait_for("the real node", lambda: _node_ready(bin_dir, realnode.NODE_NAME), timeout=120)
+
+
+def _down_real_node() -> None:
+    for component in reversed(REAL_NODE_COMPONENTS):
+        _stop(component)
+    node = _real_node()
+    if node.dir.exists():
+        node.clean_host()
+
+
+def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False) -> Path:
     """Start (or keep) the cluster and return the admin kubeconfig path."""
     for sub in ("logs", "run", "kubeconfigs"):
         (STATE_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -415,11 +478,14 @@ def up(*, pools: list[NodePool], bin_dir: Path) -> Path:
     _wait_for("kwok nodes", lambda: _nodes_ready(bin_dir, len(manifests)))
     _wait_for("default service account", lambda: bool(
         _kubectl(bin_dir, "get", "serviceaccount", "default", "-n", "default", "--ignore-not-found", "-o", "name")))
+    if real_node:
+        up_real_node(bin_dir)
     return kubeconfig_path()
 
 
 def down() -> None:
     """Stop every component, newest first, and drop etcd's data so the next up is clean."""
+    _down_real_node()
     for component in reversed(COMPONENTS):
         _stop(component)
     for pid in _stray_pids():
@@ -433,7 +499,7 @@ def down() -> None:
 def status() -> dict[str, object]:
     return {
         "kubeconfig": str(kubeconfig_path()),
-        "components": {c: _running_pid(c) for c in COMPONENTS},
+        "components": {c: _running_pid(c) for c in COMPONENTS + REAL_NODE_COMPONENTS},
         "apiserverReady": _apiserver_ready() if _running_pid("kube-apiserver") else False,
     }
 
@@ -445,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a node pool, e.g. on-demand=3x8x32 (repeatable; default: %s)"
                         % ", ".join(p.spec() for p in DEFAULT_POOLS))
     parser.add_argument("--bin-dir", type=Path, default=None, help="prebuilt binaries (default: build or reuse the cache)")
+    parser.add_argument("--real-node", action="store_true",
+                        help=f"also start one real node (kubelet + containerd), {realnode.NODE_NAME}")
     args = parser.parse_args(argv)
     if args.action == "down":
         down()
@@ -457,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         report = status()
         print(json.dumps(report, indent=2))
         return 0 if report["apiserverReady"] else 1
-    path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries())
+    path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries(), real_node=args.real_node)
     print(path)
     return 0
 
