@@ -18,6 +18,7 @@ import io
 import json
 import struct
 import subprocess
+import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +128,16 @@ def write_archive(path: Path, *, binary: Path = BUSYBOX_BINARY) -> Path:
         for digest, blob in sorted(blobs.items()):
             _add(archive, f"blobs/sha256/{digest.split(':')[1]}", kind=tarfile.REGTYPE, mode=0o644, data=blob.data)
     return path
+
+
+def main() -> int:
+    """``python -m kubatch.testing.images ARCHIVE``: write the archive, e.g. for ``kind load image-archive``."""
+    if len(sys.argv) != 2:
+        print("usage: python -m kubatch.testing.images ARCHIVE.tar", file=sys.stderr)
+        return 2
+    print(write_archive(Path(sys.argv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
