@@ -25,7 +25,7 @@ from tests.e2e.batch import API_VERSION, batch_job, compute_environment, job_que
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.kubectl import Kubectl
 
-pytestmark = pytest.mark.usefixtures("operator")
+pytestmark = [pytest.mark.usefixtures("operator"), pytest.mark.real_node]
 
 REAL_NODE_LABEL = "kubatch.io/real-node"
 IMAGE = os.environ.get("KUBATCH_TEST_IMAGE", "kubatch.local/busybox:1")
