@@ -11,10 +11,22 @@ over 20 or 100 compute environments (each queue uses 1-3 of them), mixed unit
 sizes, and enough capacity, half of it already in use, for roughly a third of the
 RUNNABLE units; so every cycle exercises admissions, backfill, head-of-line holds
 and wait explanations.
+
+Beside that first ("full") cycle, the table times the cycles a running controller
+mostly sees: the first cycle's admissions are applied (they now hold capacity, and
+a second later the rest is still RUNNABLE), then one change is made before the next
+cycle: a job is submitted ("+1 job"), or a running job ends and frees its capacity
+("1 ended"). `schedule` has no memory between cycles, so each of these is a whole
+cycle over every RUNNABLE unit; the columns show what one change costs today.
+
+Each timing starts from a freshly collected heap, so that garbage left by one
+repetition does not land in the next; collections the cycle itself causes count.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import random
 import statistics
 import sys
@@ -24,6 +36,7 @@ from kubatch.core.scheduling import (
     AdmittedUnit,
     ComputeEnvironment,
     ComputeResourceType,
+    Decisions,
     JobQueue,
     RunnableUnit,
     SchedulingPolicy,
@@ -104,31 +117,73 @@ def synthetic_snapshot(*, units: int, compute_environments: int, seed: int = 7) 
     )
 
 
-def time_cycle(snapshot: Snapshot, *, repeats: int) -> tuple[float, int]:
+def after_admissions(snapshot: Snapshot, decisions: Decisions, *, seconds: float) -> Snapshot:
+    """The next snapshot, `seconds` later: the admitted units hold capacity."""
+    runnable = {unit.id: unit for unit in snapshot.runnable}
+    started = [
+        AdmittedUnit(
+            id=admission.unit_id,
+            queue=admission.queue,
+            compute_environment=admission.compute_environment,
+            vcpus=runnable[admission.unit_id].vcpus,
+            memory_mib=runnable[admission.unit_id].memory_mib,
+            started_at=snapshot.now,
+            share_identifier=runnable[admission.unit_id].share_identifier,
+        )
+        for admission in decisions.admissions
+    ]
+    for admission in decisions.admissions:
+        del runnable[admission.unit_id]
+    return dataclasses.replace(
+        snapshot,
+        now=snapshot.now + seconds,
+        runnable=tuple(runnable.values()),
+        admitted=(*snapshot.admitted, *started),
+    )
+
+
+def with_one_more_job(snapshot: Snapshot) -> Snapshot:
+    newest = max(snapshot.runnable, key=lambda unit: unit.sequence)
+    job = dataclasses.replace(
+        newest, id="job-new", created_at=snapshot.now, sequence=newest.sequence + 1
+    )
+    return dataclasses.replace(snapshot, runnable=(*snapshot.runnable, job))
+
+
+def with_one_job_ended(snapshot: Snapshot) -> Snapshot:
+    return dataclasses.replace(snapshot, admitted=snapshot.admitted[1:])
+
+
+def time_cycle(snapshot: Snapshot, *, repeats: int) -> tuple[float, Decisions]:
     timings = []
-    admitted = 0
     for _ in range(repeats):
+        gc.collect()
         start = time.perf_counter()
         decisions = schedule(snapshot)
         timings.append(time.perf_counter() - start)
-        admitted = len(decisions.admissions)
-    return statistics.median(timings), admitted
+        del decisions
+    return statistics.median(timings), schedule(snapshot)
 
 
 def main(sizes: list[int]) -> None:
     header = (
         f"{'RUNNABLE':>9} {'queues':>6} {'CEs':>4} {'admitted':>8} "
-        f"{'ms/cycle':>9} {'decisions/s':>12}"
+        f"{'ms/cycle':>9} {'decisions/s':>12} {'+1 job ms':>10} {'1 ended ms':>11}"
     )
     print(header)
     print("-" * len(header))
     for compute_environments in (20, 100):
         for units in sizes:
             snapshot = synthetic_snapshot(units=units, compute_environments=compute_environments)
-            seconds, admitted = time_cycle(snapshot, repeats=5 if units <= 10_000 else 3)
+            repeats = 5 if units <= 10_000 else 3
+            seconds, decisions = time_cycle(snapshot, repeats=repeats)
+            steady = after_admissions(snapshot, decisions, seconds=1.0)
+            one_more, _ = time_cycle(with_one_more_job(steady), repeats=repeats)
+            one_ended, _ = time_cycle(with_one_job_ended(steady), repeats=repeats)
             print(
-                f"{units:>9} {QUEUES:>6} {compute_environments:>4} {admitted:>8} "
-                f"{seconds * 1000:>9.1f} {units / seconds:>12,.0f}"
+                f"{units:>9} {QUEUES:>6} {compute_environments:>4} "
+                f"{len(decisions.admissions):>8} {seconds * 1000:>9.1f} "
+                f"{units / seconds:>12,.0f} {one_more * 1000:>10.1f} {one_ended * 1000:>11.1f}"
             )
 
 

@@ -302,7 +302,7 @@ CASES = [
         placed={},
         waiting={"a": WaitReason.INSUFFICIENT_INSTANCE_CAPACITY},
         message_parts={
-            "a": ("'spot' takes no new jobs: a pod of job 'stuck' has waited 300 s for a node",)
+            "a": ("'spot' takes no new jobs: a pod of job 'stuck' waits for a node",)
         },
     ),
     Case(

@@ -60,7 +60,7 @@ def test_a_unit_past_its_patience_holds_its_ce() -> None:
     assert decisions.compute_environments["od"].held_for == "big"
     assert "so 'od' is held for this job" in decisions.waits["big"].message
     assert (
-        "'od' is held for job 'big' (queue 'q', RUNNABLE for 900 s)"
+        "'od' is held for job 'big' (queue 'q', RUNNABLE past its backfill patience)"
         in decisions.waits["s1"].message
     )
 

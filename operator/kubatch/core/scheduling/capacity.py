@@ -54,7 +54,6 @@ class Hold:
 
     unit_id: str
     queue: str
-    waited_seconds: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 1. Count what already holds capacity in each compute environment, and note the CEs
    whose pods the cluster has failed to place for longer than the grace period.
-2. Hand each queue's RUNNABLE units to a source (FIFO or fair share); units that no
+2. Group the RUNNABLE units by queue (FIFO, or a fair-share source); units that no
    cycle could place (unknown queue, missing policy or share identifier) are
    answered at once.
-3. Walk all units in global order (`ordering.across_queues`): each goes to the first
+3. Walk all units in global order (`ordering.walk_in_order`): each goes to the first
    CE of its queue, in the queue's order, that is enabled, valid, not stalled, not
    held for another unit, has room for it in every limited dimension and, for an
    active fair share, leaves the computeReservation untouched.
@@ -19,19 +19,25 @@
    the end of the cycle.
 
 Every unit is looked at once, against at most three CEs, so a cycle is
-O(n log n) in the number of RUNNABLE units.
+O(n log n) in the number of RUNNABLE units. Most units of a large backlog wait, and
+they wait for the same few reasons: what a unit meets depends only on its queue,
+its size, its share's computeReservation and the state of the queue's CEs. So a
+queue remembers the `_Case` its last waiting unit of each size met, until an
+admission or a hold changes one of its CEs; a waiting unit then costs one lookup,
+and its message is written once per case, not once per unit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection
+from operator import attrgetter, itemgetter
 
 from .capacity import ComputeEnvironmentLedger, Demand, Hold, Stall, to_milli
 from .decisions import FRONT_OF_QUEUE_SIZE, Admission, ComputeEnvironmentPlan, Decisions, Wait, WaitReason
 from .explain import Encounter, Obstacle, WaitExplainer
 from .fairshare import ComputeReservation, FairShareQueue
-from .ordering import FifoQueue, UnitSource, across_queues, fifo_order
+from .ordering import fifo_order, walk_in_order
 from .snapshot import (
     AdmittedUnit,
     ComputeEnvironmentState,
@@ -41,6 +47,7 @@ from .snapshot import (
 )
 
 _HOLDABLE = (Obstacle.HELD, Obstacle.FULL, Obstacle.FAIR_SHARE_RESERVED)
+_QUEUE_NAME = attrgetter("queue_name")
 
 
 def schedule(snapshot: Snapshot) -> Decisions:
@@ -48,34 +55,73 @@ def schedule(snapshot: Snapshot) -> Decisions:
     return _Cycle(snapshot).run()
 
 
-class _WaitingUnits:
-    """Units not admitted, to be explained once the cycle is over. Kept as parallel
-    columns rather than one record per unit: a record per unit would be a long-lived
-    allocation that makes the garbage collector rescan the whole snapshot."""
+class _Case:
+    """What a unit of `queue_name` asking for `demand` met in the queue's CEs, and the
+    CE a starving unit in this case holds: the first CE where only load stops it, or
+    None when that CE is already held or there is no such CE. In a fair-share queue
+    the case is also per share, as the share's standing is part of the explanation."""
 
-    def __init__(self) -> None:
-        self._units: list[RunnableUnit] = []
-        self._demands: list[Demand] = []
-        self._encounters: list[tuple[Encounter, ...]] = []
-        self._holding: list[str | None] = []
+    __slots__ = ("queue_name", "demand", "encounters", "share_identifier", "hold_target")
 
-    def add(
+    def __init__(
         self,
         *,
-        unit: RunnableUnit,
+        queue_name: str,
         demand: Demand,
         encounters: tuple[Encounter, ...],
-        holding: str | None,
+        share_identifier: str | None,
     ) -> None:
-        self._units.append(unit)
-        self._demands.append(demand)
-        self._encounters.append(encounters)
-        self._holding.append(holding)
+        self.queue_name = queue_name
+        self.demand = demand
+        self.encounters = encounters
+        self.share_identifier = share_identifier
+        self.hold_target: str | None = None
+        for encounter in encounters:
+            if encounter.obstacle in _HOLDABLE:
+                if encounter.obstacle != Obstacle.HELD:
+                    self.hold_target = encounter.compute_environment
+                break
 
-    def __iter__(
+
+_Shape = tuple[float, int, int, ComputeReservation | None, str | None]
+"""(vCPUs, memory, GPUs, reservation, fair share): what decides a waiting unit's case."""
+
+
+class _Queue:
+    """A queue whose units are being placed (an `ordering.WalkedQueue`).
+
+    `misses` maps a unit's shape to the case the last unit of that shape met when it
+    did not fit, and the queue's `version` then. The version counts admissions and
+    holds in the queue's CEs; while it is unchanged, so is the case.
+    """
+
+    __slots__ = (
+        "name",
+        "priority",
+        "fifo_units",
+        "fair_share",
+        "targets",
+        "version",
+        "misses",
+        "front",
+    )
+
+    def __init__(
         self,
-    ) -> Iterator[tuple[RunnableUnit, Demand, tuple[Encounter, ...], str | None]]:
-        return zip(self._units, self._demands, self._encounters, self._holding, strict=True)
+        *,
+        spec: JobQueue,
+        ledgers: dict[str, ComputeEnvironmentLedger],
+        fifo_units: list[RunnableUnit],
+        fair_share: FairShareQueue | None,
+    ) -> None:
+        self.name = spec.name
+        self.priority = spec.priority
+        self.fifo_units = fifo_units
+        self.fair_share = fair_share
+        self.targets = tuple((name, ledgers.get(name)) for name in spec.compute_environments)
+        self.version = 0
+        self.misses: dict[_Shape, tuple[int, _Case]] = {}
+        self.front: list[str] = []
 
 
 def _count_usage(snapshot: Snapshot) -> dict[str, ComputeEnvironmentLedger]:
@@ -93,7 +139,9 @@ def _count_usage(snapshot: Snapshot) -> dict[str, ComputeEnvironmentLedger]:
     return ledgers
 
 
-def _reject_duplicate_ids(units: Iterable[RunnableUnit]) -> None:
+def _reject_duplicate_ids(units: Collection[RunnableUnit]) -> None:
+    if len({unit.id for unit in units}) == len(units):
+        return
     seen: set[str] = set()
     for unit in units:
         if unit.id in seen:
@@ -113,74 +161,86 @@ class _Cycle:
         self.fair_share: dict[str, FairShareQueue] = {}
         self.admissions: list[Admission] = []
         self.waits: dict[str, Wait] = {}
-        self.waiting = _WaitingUnits()
-        # Interned values: many units share a size and a set of obstacles, and
-        # sharing one object between them keeps long-lived allocations (and so the
-        # garbage collector's work) proportional to distinct cases, not to units.
+        self.front: dict[str, list[str]] = {}
+        # Units not admitted, to be explained once the cycle is over, as parallel
+        # columns: a record per unit would be a long-lived allocation that makes the
+        # garbage collector rescan the whole snapshot.
+        self.waiting_ids: list[str] = []
+        self.waiting_cases: list[_Case] = []
+        # The few waiting units that hold a CE, with it.
+        self.holders: list[tuple[RunnableUnit, _Case, str]] = []
+        # The queues whose `version` an admission or a hold in a CE changes.
+        self.watchers: dict[str, list[_Queue]] = defaultdict(list)
+        # Interned values, so that long-lived allocations (and the garbage
+        # collector's work) grow with distinct cases, not with units.
         self._encounters: dict[tuple[str, str], Encounter] = {}
-        self._encounter_lists: dict[tuple[Encounter, ...], tuple[Encounter, ...]] = {}
-        self._demands: dict[Demand, Demand] = {}
+        self._cases: dict[tuple[str, Demand, tuple[Encounter, ...], str | None], _Case] = {}
+        self._demands: dict[tuple[float, int, int], Demand] = {}
 
     def run(self) -> Decisions:
-        front: dict[str, list[str]] = defaultdict(list)
-        for queue_name, unit, source in across_queues(self._sources()):
-            admitted = self._place(unit, self.queues[queue_name])
-            source.advance(admitted=admitted)
-            if not admitted and len(front[queue_name]) < FRONT_OF_QUEUE_SIZE:
-                front[queue_name].append(unit.id)
+        walk_in_order(self._queues(), self._place)
         self._explain_waits()
         return Decisions(
             admissions=tuple(self.admissions),
             waits=self.waits,
             compute_environments=self._plans(),
-            front_of_queue={name: tuple(ids) for name, ids in front.items()},
+            front_of_queue={name: tuple(ids) for name, ids in self.front.items()},
         )
 
-    # -- step 2: sources -------------------------------------------------------------
+    # -- step 2: queues ----------------------------------------------------------------
 
-    def _sources(self) -> list[tuple[str, int, UnitSource]]:
+    def _queues(self) -> list[_Queue]:
         units_by_queue: dict[str, list[RunnableUnit]] = defaultdict(list)
         for unit in self.snapshot.runnable:
             units_by_queue[unit.queue].append(unit)
         admitted_by_queue: dict[str, list[AdmittedUnit]] = defaultdict(list)
         for running in self.snapshot.admitted:
             admitted_by_queue[running.queue].append(running)
-        sources: list[tuple[str, int, UnitSource]] = []
+        queues: list[_Queue] = []
         for queue_name in sorted(units_by_queue):
             units = units_by_queue[queue_name]
             queue = self.queues.get(queue_name)
+            fair_share_queue = None
             if queue is None:
                 self._answer_now(
                     units,
                     WaitReason.JOB_QUEUE_NOT_FOUND,
                     f"job queue '{queue_name}' does not exist",
                 )
-            elif queue.scheduling_policy is None:
-                sources.append((queue_name, queue.priority, FifoQueue(units=units)))
-            elif (policy := self.policies.get(queue.scheduling_policy)) is None:
-                self._answer_now(
-                    units,
-                    WaitReason.SCHEDULING_POLICY_NOT_FOUND,
-                    f"scheduling policy '{queue.scheduling_policy}' of queue "
-                    f"'{queue_name}' does not exist",
-                )
-            else:
+                continue
+            if queue.scheduling_policy is not None:
+                policy = self.policies.get(queue.scheduling_policy)
+                if policy is None:
+                    self._answer_now(
+                        units,
+                        WaitReason.SCHEDULING_POLICY_NOT_FOUND,
+                        f"scheduling policy '{queue.scheduling_policy}' of queue "
+                        f"'{queue_name}' does not exist",
+                    )
+                    continue
                 self._answer_now(
                     [unit for unit in units if unit.share_identifier is None],
                     WaitReason.SHARE_IDENTIFIER_MISSING,
                     f"queue '{queue_name}' has scheduling policy '{policy.name}', "
                     f"so its jobs need a shareIdentifier",
                 )
-                fair_share_queue = FairShareQueue(
+                fair_share_queue = self.fair_share[queue_name] = FairShareQueue(
                     queue_name=queue_name,
                     policy=policy,
                     units=[unit for unit in units if unit.share_identifier is not None],
                     admitted=admitted_by_queue.get(queue_name, ()),
                     share_usage=self.snapshot.share_usage,
                 )
-                self.fair_share[queue_name] = fair_share_queue
-                sources.append((queue_name, queue.priority, fair_share_queue))
-        return sources
+            placing = _Queue(
+                spec=queue,
+                ledgers=self.ledgers,
+                fifo_units=units if fair_share_queue is None else [],
+                fair_share=fair_share_queue,
+            )
+            for name in set(queue.compute_environments):
+                self.watchers[name].append(placing)
+            queues.append(placing)
+        return queues
 
     def _answer_now(self, units: list[RunnableUnit], reason: WaitReason, text: str) -> None:
         message = f"{reason.value}: {text}"
@@ -191,25 +251,48 @@ class _Cycle:
 
     # -- step 3 and 4: placement and holds ---------------------------------------------
 
-    def _encounter(self, obstacle: str, compute_environment: str) -> Encounter:
-        key = (obstacle, compute_environment)
-        encounter = self._encounters.get(key)
-        if encounter is None:
-            encounter = self._encounters[key] = Encounter(obstacle, compute_environment)
-        return encounter
+    def _place(self, queue: _Queue, unit: RunnableUnit) -> bool:
+        share = reservation = None
+        if queue.fair_share is not None:
+            share = unit.share_identifier
+            reservation = queue.fair_share.reservation_for(share or "")
+        shape = (unit.vcpus, unit.memory_mib, unit.gpus, reservation, share)
+        miss = queue.misses.get(shape)
+        if miss is not None and miss[0] == queue.version:
+            case = miss[1]
+        else:
+            met = self._admit_or_meet(queue, unit, reservation, share)
+            if met is None:
+                return True
+            case = met
+            queue.misses[shape] = (queue.version, case)
+        if case.hold_target is not None:
+            waited = self.now - unit.waiting_since
+            if waited >= self.patience:
+                self.ledgers[case.hold_target].hold = Hold(unit_id=unit.id, queue=unit.queue)
+                self._changed(case.hold_target)
+                self.holders.append((unit, case, case.hold_target))
+        self.waiting_ids.append(unit.id)
+        self.waiting_cases.append(case)
+        if len(queue.front) < FRONT_OF_QUEUE_SIZE:
+            self.front.setdefault(queue.name, queue.front).append(unit.id)
+        return False
 
-    def _place(self, unit: RunnableUnit, queue: JobQueue) -> bool:
-        demand = Demand(to_milli(unit.vcpus), unit.memory_mib, unit.gpus)
-        demand = self._demands.setdefault(demand, demand)
-        reservation = self._fair_share_reservation(unit, queue)
+    def _admit_or_meet(
+        self,
+        queue: _Queue,
+        unit: RunnableUnit,
+        reservation: ComputeReservation | None,
+        share: str | None,
+    ) -> _Case | None:
+        """Admit the unit to the first CE of its queue that takes it and return None,
+        or return the case it met."""
+        demand = self._demand(unit)
         encounters: list[Encounter] = []
-        for name in queue.compute_environments:
-            ledger = self.ledgers.get(name)
+        for name, ledger in queue.targets:
             if ledger is None:
                 encounters.append(self._encounter(Obstacle.NOT_FOUND, name))
-                continue
-            misfit = ledger.misfit(demand)
-            if misfit is not None:
+            elif ledger.misfit(demand) is not None:
                 encounters.append(self._encounter(Obstacle.MISFIT, name))
             elif not ledger.accepting:
                 disabled = ledger.spec.state is ComputeEnvironmentState.DISABLED
@@ -232,42 +315,37 @@ class _Cycle:
                 )
             else:
                 ledger.admit(demand)
+                self._changed(name)
                 self.admissions.append(
                     Admission(unit_id=unit.id, queue=queue.name, compute_environment=name)
                 )
-                return True
-        met = tuple(encounters)
-        self.waiting.add(
-            unit=unit,
-            demand=demand,
-            encounters=self._encounter_lists.setdefault(met, met),
-            holding=self._hold_if_starving(unit, encounters),
-        )
-        return False
+                return None
+        key = (queue.name, demand, tuple(encounters), share)
+        case = self._cases.get(key)
+        if case is None:
+            case = self._cases[key] = _Case(
+                queue_name=queue.name, demand=demand, encounters=key[2], share_identifier=share
+            )
+        return case
 
-    def _fair_share_reservation(
-        self, unit: RunnableUnit, queue: JobQueue
-    ) -> ComputeReservation | None:
-        fair_share_queue = self.fair_share.get(queue.name)
-        if fair_share_queue is None:
-            return None
-        return fair_share_queue.reservation_for(unit.share_identifier or "")
+    def _demand(self, unit: RunnableUnit) -> Demand:
+        key = (unit.vcpus, unit.memory_mib, unit.gpus)
+        demand = self._demands.get(key)
+        if demand is None:
+            demand = self._demands[key] = Demand(to_milli(unit.vcpus), unit.memory_mib, unit.gpus)
+        return demand
 
-    def _hold_if_starving(self, unit: RunnableUnit, encounters: list[Encounter]) -> str | None:
-        """Past its patience, a unit holds the first CE where only load stops it."""
-        waited = self.now - unit.waiting_since
-        if waited < self.patience:
-            return None
-        for encounter in encounters:
-            if encounter.obstacle in _HOLDABLE:
-                if encounter.obstacle == Obstacle.HELD:
-                    return None
-                name = encounter.compute_environment
-                self.ledgers[name].hold = Hold(
-                    unit_id=unit.id, queue=unit.queue, waited_seconds=waited
-                )
-                return name
-        return None
+    def _encounter(self, obstacle: str, compute_environment: str) -> Encounter:
+        key = (obstacle, compute_environment)
+        encounter = self._encounters.get(key)
+        if encounter is None:
+            encounter = self._encounters[key] = Encounter(obstacle, compute_environment)
+        return encounter
+
+    def _changed(self, compute_environment: str) -> None:
+        """An admission or a hold changed the CE: the cases its queues remember are stale."""
+        for queue in self.watchers[compute_environment]:
+            queue.version += 1
 
     # -- step 5: explanations ------------------------------------------------------------
 
@@ -276,18 +354,39 @@ class _Cycle:
         over_fair_share = {
             name: queue.shares_over_fair_share() for name, queue in self.fair_share.items()
         }
-        for unit, demand, encounters, holding in self.waiting:
+
+        def explain(case: _Case, *, holding: str | None = None) -> tuple[WaitReason, str]:
             standing = None
-            if unit.queue in over_fair_share:
-                standing = over_fair_share[unit.queue].get(unit.share_identifier or "")
-            reason, message = explainer.explain(
-                queue_name=unit.queue,
-                demand=demand,
-                encounters=encounters,
+            if case.queue_name in over_fair_share:
+                standing = over_fair_share[case.queue_name].get(case.share_identifier or "")
+            return explainer.explain(
+                queue_name=case.queue_name,
+                demand=case.demand,
+                encounters=case.encounters,
                 standing=standing,
                 holding=holding,
-                waited_seconds=self.now - unit.waiting_since,
             )
+
+        # Short of a hold, a wait depends only on the unit's case: explain each case
+        # once, then build the waits column by column.
+        cases = self.waiting_cases
+        explained = {case: explain(case) for case in dict.fromkeys(cases)}
+        explanations = list(map(explained.__getitem__, cases))
+        self.waits.update(
+            zip(
+                self.waiting_ids,
+                map(
+                    Wait,
+                    self.waiting_ids,
+                    map(_QUEUE_NAME, cases),
+                    map(itemgetter(0), explanations),
+                    map(itemgetter(1), explanations),
+                ),
+                strict=True,
+            )
+        )
+        for unit, case, holding in self.holders:
+            reason, message = explain(case, holding=holding)
             self.waits[unit.id] = Wait(
                 unit_id=unit.id, queue=unit.queue, reason=reason, message=message
             )

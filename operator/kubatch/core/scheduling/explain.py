@@ -80,7 +80,6 @@ class WaitExplainer:
         encounters: tuple[Encounter, ...],
         standing: FairShareStanding | None,
         holding: str | None,
-        waited_seconds: float,
     ) -> tuple[WaitReason, str]:
         """Reason and message for a unit that met `encounters`; `standing` is its
         share's when that share is over its fair share, `holding` the CE it holds."""
@@ -94,7 +93,7 @@ class WaitExplainer:
             return explained
         reason, message = explained
         return reason, (
-            f"{message}; RUNNABLE for {waited_seconds:.0f} s, so '{holding}' is held for "
+            f"{message}; RUNNABLE past its backfill patience, so '{holding}' is held for "
             f"this job: no job of equal or lower priority starts there until it fits"
         )
 
@@ -175,15 +174,14 @@ class WaitExplainer:
             stall = ledger.stall
             assert stall is not None
             return (
-                f"'{name}' takes no new jobs: a pod of job '{stall.unit_id}' has waited "
-                f"{stall.waited_seconds:.0f} s for a node"
+                f"'{name}' takes no new jobs: a pod of job '{stall.unit_id}' waits for a node"
             )
         if obstacle == Obstacle.HELD:
             hold = ledger.hold
             assert hold is not None
             return (
                 f"'{name}' is held for job '{hold.unit_id}' (queue '{hold.queue}', "
-                f"RUNNABLE for {hold.waited_seconds:.0f} s)"
+                f"RUNNABLE past its backfill patience)"
             )
         if obstacle == Obstacle.FAIR_SHARE_RESERVED:
             reservation = encounter.reservation

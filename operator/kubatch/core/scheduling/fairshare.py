@@ -25,8 +25,10 @@ import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .capacity import to_milli
+from .ordering import fifo_order, sort_by_age
 from .snapshot import (
     DEFAULT_SHARE_WEIGHT,
     AdmittedUnit,
@@ -181,8 +183,14 @@ class _Share:
         return self.history_rate + self.weight * self.held_milli / 1000
 
 
-def _within_share_order(unit: RunnableUnit) -> tuple[int, float, int, str]:
-    return (-unit.scheduling_priority, unit.created_at, unit.sequence, unit.id)
+_SCHEDULING_PRIORITY = attrgetter("scheduling_priority")
+
+
+def _sort_within_share(units: list[RunnableUnit]) -> None:
+    """Higher schedulingPriority first, then FIFO (a stable sort keeps FIFO order
+    among units of equal priority)."""
+    sort_by_age(units, key=fifo_order)
+    units.sort(key=_SCHEDULING_PRIORITY, reverse=True)
 
 
 class FairShareQueue:
@@ -210,13 +218,16 @@ class FairShareQueue:
             share.held_milli += to_milli(unit.vcpus)
             share.running += 1
         self.active_shares = sum(1 for share in self._shares.values() if share.running)
+        self._reservations: dict[int, ComputeReservation] = {}
         for unit in units:
             self._share(unit.share_identifier or "", share_usage).units.append(unit)
-        self._heap: list[tuple[float, str]] = []
+        # (pressure, identifier, share): identifiers are unique, so the share itself
+        # is never compared; carrying it saves a lookup per unit.
+        self._heap: list[tuple[float, str, _Share]] = []
         for share in self._shares.values():
             if share.units:
-                share.units.sort(key=_within_share_order)
-                self._heap.append((share.pressure, share.identifier))
+                _sort_within_share(share.units)
+                self._heap.append((share.pressure, share.identifier, share))
         heapq.heapify(self._heap)
 
     def _share(self, identifier: str, share_usage: Mapping[ShareKey, float]) -> _Share:
@@ -236,11 +247,11 @@ class FairShareQueue:
     def peek(self) -> RunnableUnit | None:
         if not self._heap:
             return None
-        share = self._shares[self._heap[0][1]]
+        share = self._heap[0][2]
         return share.units[share.next]
 
     def advance(self, *, admitted: bool) -> None:
-        share = self._shares[self._heap[0][1]]
+        share = self._heap[0][2]
         unit = share.units[share.next]
         share.next += 1
         if admitted:
@@ -253,7 +264,7 @@ class FairShareQueue:
         if share.next == len(share.units):
             heapq.heappop(self._heap)
         elif admitted:
-            heapq.heapreplace(self._heap, (share.pressure, share.identifier))
+            heapq.heapreplace(self._heap, (share.pressure, share.identifier, share))
 
     def reservation_for(self, share_identifier: str) -> ComputeReservation | None:
         """The reservation a unit of this share must leave free, if any: only shares
@@ -261,10 +272,13 @@ class FairShareQueue:
         share = self._shares.get(share_identifier)
         if not self.policy.compute_reservation or share is None or not share.running:
             return None
-        return ComputeReservation(
-            compute_reservation=self.policy.compute_reservation,
-            active_shares=self.active_shares,
-        )
+        reservation = self._reservations.get(self.active_shares)
+        if reservation is None:
+            reservation = self._reservations[self.active_shares] = ComputeReservation(
+                compute_reservation=self.policy.compute_reservation,
+                active_shares=self.active_shares,
+            )
+        return reservation
 
     def shares_over_fair_share(self) -> dict[str, FairShareStanding]:
         """The shares holding more than their weight entitles them to, among the
