@@ -56,6 +56,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--n", type=int, nargs="+", default=[1_000, 10_000], help="A: array sizes")
     parser.add_argument("--contenders", default="raw,job,kubatch", help="A: comma-separated subset")
     parser.add_argument("--m", type=int, nargs="+", default=[1_000], help="B: numbers of jobs")
+    parser.add_argument("--api-qps", type=float, default=500,
+                        help="client-side writes/s of the operator and the raw client (the local cluster's "
+                             "kube-controller-manager has --kube-api-qps 500: keep them equal)")
+    parser.add_argument("--api-burst", type=int, default=1000, help="their burst (kube-controller-manager: 1000)")
     parser.add_argument("--c-jobs", type=int, default=20_000, help="C: RUNNABLE jobs behind the full CE")
     parser.add_argument("--c-fill", type=int, default=10_000, help="C: how many of them the freed capacity holds")
     parser.add_argument("--d-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000], help="D: RUNNABLE units")
@@ -132,8 +136,10 @@ def log(message: str) -> None:
 async def run_cluster_scenarios(args: argparse.Namespace, kubeconfig: Path, kcm: dict | None) -> tuple[list, list]:
     api = await Api.connect(kubeconfig)
     profiler = args.py_spy if args.profile else None
-    operator = ManagedOperator(kubeconfig=kubeconfig, log_dir=args.log_dir, profiler=profiler)
-    bench = Bench(kubeconfig=kubeconfig, api=api, operator=operator, log=log)
+    operator = ManagedOperator(kubeconfig=kubeconfig, log_dir=args.log_dir, profiler=profiler,
+                               api_qps=args.api_qps, api_burst=args.api_burst)
+    bench = Bench(kubeconfig=kubeconfig, api=api, operator=operator, log=log,
+                  api_qps=args.api_qps, api_burst=args.api_burst)
     rows, errors = [], []
     steps = {
         "array": lambda: array.run_scenario(bench, args.n, args.contenders, kcm_limits=kcm),
@@ -274,10 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             cluster_down()
     from kubatch.controller.loop import MAX_CONCURRENT_WRITES
     kcm_text = " ".join(f"--{k} {v}" for k, v in kcm.items()) if kcm else "as configured by that cluster"
-    document["limits"] = (f"kubatch operator: MAX_CONCURRENT_WRITES={MAX_CONCURRENT_WRITES} writes in flight, no "
-                          f"client-side QPS limit; raw client: {MAX_CONCURRENT_WRITES} creates in flight, no QPS "
-                          f"limit; kube-controller-manager (Job controller): {kcm_text} (client-go token bucket), "
-                          "and the Job controller creates at most 500 pods per sync")
+    document["limits"] = (f"kubatch operator: {MAX_CONCURRENT_WRITES} writes in flight, --api-qps {args.api_qps:g} "
+                          f"--api-burst {args.api_burst} (token bucket); raw client: {MAX_CONCURRENT_WRITES} creates "
+                          f"in flight, the same token bucket; kube-controller-manager (Job controller): {kcm_text} "
+                          "(client-go token bucket), and the Job controller creates at most 500 pods per sync")
     document["finished"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     document["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     profile_text = summarise_profiles(args.log_dir) if args.profile else ""

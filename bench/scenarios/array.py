@@ -37,6 +37,8 @@ from bench.scenarios.common import (
     wait_for,
     watching,
 )
+from kubatch.controller.loop import MAX_CONCURRENT_WRITES
+from kubatch.controller.ratelimit import WriteLimiter
 
 CONTENDERS = ("raw", "job", "kubatch")
 VCPUS = "0.05"  # 10,000 pods fit 100 nodes of 8 CPUs / 110 pods
@@ -97,8 +99,10 @@ async def run_raw(bench: Bench, n: int) -> dict[str, Any]:
                 for i in range(n)]
         tracker = PodTracker(n)
         core = bench.api.core
+        limiter = WriteLimiter(rate=bench.api_qps, burst=bench.api_burst)
 
         async def create(pod: dict[str, Any]) -> None:
+            await limiter.acquire()
             await _json(await core.create_namespaced_pod(namespace, pod, _preload_content=False))
 
         async with watching(bench.api.watch_pods(namespace), tracker):
@@ -108,7 +112,7 @@ async def run_raw(bench: Bench, n: int) -> dict[str, Any]:
             await finished(tracker.all_succeeded, tracker.any_failed, timeout=timeout_for(n), what=f"raw {n} pods")
             done = now()
         return row("raw", n, t0, tracker, done, create_calls_s=round(created - t0, 2),
-                   limits=f"{bench.write_concurrency} concurrent creates, no client-side QPS limit")
+                   limits=f"{bench.write_concurrency} concurrent creates, {bench.api_qps:g} QPS, burst {bench.api_burst}")
 
 
 async def run_job(bench: Bench, n: int, *, kcm_limits: dict[str, str] | None = None) -> dict[str, Any]:
@@ -231,11 +235,11 @@ async def run_kubatch(bench: Bench, n: int) -> dict[str, Any]:
                     raise RuntimeError(f"array of {n} ended {parent.objects['burst']['status']}")
                 done = marks["SUCCEEDED"]
                 await finished(tracker.all_succeeded, tracker.any_failed, timeout=30, what="the array's pods")
-            from kubatch.controller.loop import MAX_CONCURRENT_WRITES
             return row("kubatch", n, t0, tracker, done,
                        parent_running_s=round(marks["RUNNING"] - t0, 2) if "RUNNING" in marks else None,
                        operator_cpu_s=sample.cpu_seconds, operator_peak_rss_mib=sample.peak_rss_mib,
-                       limits=f"MAX_CONCURRENT_WRITES={MAX_CONCURRENT_WRITES}, no client-side QPS limit")
+                       limits=f"{MAX_CONCURRENT_WRITES} concurrent writes, --api-qps {bench.api_qps:g} "
+                              f"--api-burst {bench.api_burst}")
     finally:
         await bench.api.delete_cr("jobqueues", queue)
         await bench.api.delete_cr("computeenvironments", ce)

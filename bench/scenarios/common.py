@@ -391,8 +391,10 @@ class ManagedOperator(OperatorHandle):
 
     managed = True
 
-    def __init__(self, *, kubeconfig: Path, log_dir: Path, profiler: str | None = None) -> None:
+    def __init__(self, *, kubeconfig: Path, log_dir: Path, api_qps: float, api_burst: int,
+                 profiler: str | None = None) -> None:
         self.kubeconfig = kubeconfig
+        self.api_qps, self.api_burst = api_qps, api_burst
         self.log_dir = log_dir
         self.profiler = profiler  # path of py-spy, or None
         self.process: subprocess.Popen | None = None
@@ -407,7 +409,8 @@ class ManagedOperator(OperatorHandle):
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
-                 "--metrics-port", "0", "--health-port", "0"],
+                 "--metrics-port", "0", "--health-port", "0",
+                 "--api-qps", str(self.api_qps), "--api-burst", str(self.api_burst)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
         self.pid = self.process.pid
         deadline = now() + 60
@@ -476,6 +479,10 @@ class Bench:
     operator: OperatorHandle
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     write_concurrency: int = 32
+    # every contender's client-side write limit: the operator's --api-qps/--api-burst, the raw
+    # client's token bucket, kube-controller-manager's --kube-api-qps/--kube-api-burst
+    api_qps: float = 500
+    api_burst: int = 1000
     log: Callable[[str], None] = print
 
     def name(self, prefix: str) -> str:

@@ -44,11 +44,15 @@ def crds(output_dir: Path) -> None:
               help="which finished attempt pods to keep for their logs")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one JSON object per line, for log pipelines")
+@click.option("--api-qps", type=click.FloatRange(min=0, min_open=True), default=200, show_default=True,
+              help="writes per second the operator sends to the API server at most (like client-go's --kube-api-qps)")
+@click.option("--api-burst", type=click.IntRange(min=1), default=400, show_default=True,
+              help="writes it may send at once after a quiet spell (like client-go's --kube-api-burst)")
 @click.option("--leader-election-namespace", envvar="KUBATCH_LEADER_ELECTION_NAMESPACE",
               help="hold a Lease in this namespace and act only while holding it (for more than one replica)")
 @click.option("--verbose", "-v", is_flag=True)
 def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: int, health_port: int,
-             image_pull_grace_seconds: float, pod_retention: str, log_format: str,
+             image_pull_grace_seconds: float, pod_retention: str, log_format: str, api_qps: float, api_burst: int,
              leader_election_namespace: str | None, verbose: bool) -> None:
     """Run the operator (what the Helm chart's Deployment runs)."""
     from kubatch.controller.run import run_operator
@@ -56,7 +60,7 @@ def operator(namespaces: tuple[str, ...], all_namespaces: bool, metrics_port: in
 
     run_operator(namespaces=() if all_namespaces else namespaces, metrics_port=metrics_port,
                  health_port=health_port, verbose=verbose, leader_election_namespace=leader_election_namespace,
-                 log_format=log_format,
+                 log_format=log_format, api_qps=api_qps, api_burst=api_burst,
                  settings=Settings(image_pull_grace_seconds=image_pull_grace_seconds,
                                    pod_retention=PodRetention(pod_retention)))
 

@@ -28,7 +28,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     memo.store = Store()
     memo.kube = await Kube.connect()
     memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings,
-                              namespaces=memo.namespaces)
+                              namespaces=memo.namespaces, limiter=memo.write_limiter)
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
     memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")

@@ -38,14 +38,14 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
 
 class ReconcileLoop:
     def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
-                 namespaces: tuple[str, ...] = ()) -> None:
+                 limiter: WriteLimiter, namespaces: tuple[str, ...] = ()) -> None:
         self._store = store
         self._namespaces = namespaces  # empty: every namespace
         self._settings = settings
         self._kube = kube
         self._logger = logger
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
-        self._limiter = WriteLimiter()
+        self._limiter = limiter
 
     async def run(self) -> None:
         await self._prime_with_retries()

@@ -2,7 +2,8 @@
 
 Why: a burst of 10,000 array children must not turn into 10,000 writes in one second
 (API Priority and Fairness would throttle everyone, other controllers included). Writes
-take a token from a bucket refilled at ``rate`` per second up to ``burst``; when the
+take a token from a bucket refilled at ``rate`` per second up to ``burst`` (the operator's
+``--api-qps`` and ``--api-burst``, 200 and 400 by default); when the
 server answers 429 with ``Retry-After``, every write waits that long. The arithmetic is
 ``TokenBucket.delay``, a pure function of the time, so it is unit-tested without sleeping.
 """

@@ -12,13 +12,15 @@ import logging
 import kopf
 from prometheus_client import start_http_server
 
+from kubatch.controller.ratelimit import DEFAULT_BURST, DEFAULT_WRITES_PER_SECOND, WriteLimiter
 from kubatch.core.reconcile import Settings
 from kubatch.logformat import configure_logging
 
 
 def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool,
                  settings: Settings = Settings(), leader_election_namespace: str | None = None,
-                 log_format: str = "text") -> None:
+                 log_format: str = "text", api_qps: float = DEFAULT_WRITES_PER_SECOND,
+                 api_burst: int = DEFAULT_BURST) -> None:
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
     configure_logging(verbose=verbose, log_format=log_format)
@@ -26,6 +28,7 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
-    kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces),
-                             leader_namespace=leader_election_namespace), standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
+    kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces), leader_namespace=leader_election_namespace,
+                             write_limiter=WriteLimiter(rate=api_qps, burst=api_burst)),
+             standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
              liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)
