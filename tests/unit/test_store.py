@@ -61,3 +61,13 @@ def test_the_created_pod_replaces_its_assumption() -> None:
     store.record("Pod", pod(uid="p1"))
     assert store.get("Pod", "ns", "j-a1")["metadata"]["uid"] == "p1"
     assert store.pods_by_job["u1"]["j-a1"]["metadata"]["uid"] == "p1"
+
+
+def test_managed_fields_are_not_held() -> None:
+    store = Store()
+    pod = {"metadata": {"name": "p", "namespace": "n", "resourceVersion": "3",
+                        "managedFields": [{"manager": "kubatch", "fieldsV1": {"f:spec": {}}}]}, "spec": {}}
+    store.record("Pod", pod)
+    held = store.get("Pod", "n", "p")
+    assert "managedFields" not in held["metadata"] and held["metadata"]["resourceVersion"] == "3"
+    assert "managedFields" in pod["metadata"]  # the event's object is left as it came

@@ -59,6 +59,16 @@ def merged(document: Any, patch: Any) -> Any:
     return result
 
 
+def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy without ``metadata.managedFields``: often the largest part of an object,
+    and nothing in the operator reads it, so the store need not hold it for every job and pod."""
+    kept = dict(obj)
+    metadata = kept.get("metadata") or {}
+    if "managedFields" in metadata:
+        kept["metadata"] = {name: value for name, value in metadata.items() if name != "managedFields"}
+    return kept
+
+
 @dataclass
 class Store:
     objects: dict[str, dict[Key, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
@@ -78,7 +88,7 @@ class Store:
         if held is not None and held["metadata"].get("uid") == obj["metadata"].get("uid") \
                 and _version(held) > _version(obj):
             return
-        obj = dict(obj)
+        obj = _without_managed_fields(obj)
         self.objects[kind][key] = obj
         if kind == "Pod":
             job_id = (obj["metadata"].get("labels") or {}).get(LABEL_JOB_ID)
