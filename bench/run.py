@@ -236,7 +236,7 @@ NOTES = {
           "maxvCpus is raised so that *freed for* of them fit. *over quota*: pods beyond that a few seconds later "
           "(must be 0)."),
     "D": ("`bench/bench_scheduler.py` (synthetic snapshots: 50 queues, 20 or 100 CEs, a third fits) and "
-          "`bench/bench_planner.py` (one reconcile plan). No incremental cycle exists yet, so none is measured."),
+          "`bench/bench_planner.py` (one reconcile plan). There is no incremental mode: *incremental cycle* is a whole cycle after one more job arrives, what one change costs today."),
 }
 
 
