@@ -13,6 +13,7 @@ received, create call returned); the same clock for every contender.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import json
 import os
@@ -386,6 +387,19 @@ class ExternalOperator(OperatorHandle):
         self.pid = pid
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_the_benchmark() -> None:
+    """Runs in the operator's process before exec: SIGTERM it when the benchmark process dies.
+
+    An interrupted run (Ctrl-C, kill) otherwise leaves its operator running, and the next
+    run's operator then shares the cluster with it: two operators without a leader Lease
+    write the same parents, which corrupted an array's counts in one such run.
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ManagedOperator(OperatorHandle):
     """``kubatch operator`` as a subprocess, started fresh per scenario so peak RSS is that scenario's."""
 
@@ -411,7 +425,8 @@ class ManagedOperator(OperatorHandle):
                 [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
                  "--metrics-port", "0", "--health-port", "0",
                  "--api-qps", str(self.api_qps), "--api-burst", str(self.api_burst)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+                preexec_fn=_die_with_the_benchmark)
         self.pid = self.process.pid
         deadline = now() + 60
         while "store primed" not in self.log.read_text(errors="replace"):
