@@ -212,12 +212,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             root = hierarchy / self.cgroup_root.lstrip("/")
             if not root.is_dir():
                 continue
-            for cgroup in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [root]:
-                if (cgroup / "cgroup.procs").exists():
-                    for pid in (cgroup / "cgroup.procs").read_text().split():
-                        _kill(int(pid))
-            for cgroup in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts),
-                                 reverse=True) + [root]:
+            # deepest first, so each directory is empty when its turn to be removed comes
+            cgroups = sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts),
+                             reverse=True) + [root]
+            for cgroup in cgroups:
+                for pid in (cgroup / "cgroup.procs").read_text().split():
+                    _kill(int(pid))
+            for cgroup in cgroups:
                 try:
                     cgroup.rmdir()
                 except OSError:
