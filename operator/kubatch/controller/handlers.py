@@ -15,24 +15,46 @@ from typing import Any
 
 import kopf
 
+from kubatch.controller.events import EventRecorder
 from kubatch.controller.leader import LeaderElector
 from kubatch.controller.loop import ReconcileLoop
 from kubatch.controller.store import Store
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import GROUP, KINDS, VERSION, ApiError, Kube
 
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No "last handled" essence: kopf builds one per watch event (a deep copy of the object) for
+    change-detecting handlers (on.create, on.update, on.field). We register only raw event
+    handlers, so nothing reads it; building it was a fifth of the operator's CPU in the
+    10,000-child array benchmark."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
     settings.posting.enabled = False  # our own Events say what happened to a job
     settings.watching.server_timeout = 300
+    settings.persistence.diffbase_storage = NoDiffBase()
     memo.store = Store()
     memo.kube = await Kube.connect()
+    memo.events = EventRecorder(sink=memo.kube, limiter=memo.write_limiter, logger=logger)
     memo.loop = ReconcileLoop(store=memo.store, kube=memo.kube, logger=logger, settings=memo.settings,
-                              namespaces=memo.namespaces, limiter=memo.write_limiter)
+                              namespaces=memo.namespaces, limiter=memo.write_limiter, events=memo.events)
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
     memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")
-    memo.loop_task.add_done_callback(_stop_if_loop_died)
+    memo.loop_task.add_done_callback(_stop_if_task_died)
+    memo.events_task = asyncio.create_task(memo.events.run(), name="kubatch-event-sender")
+    memo.events_task.add_done_callback(_stop_if_task_died)
 
 
 async def _lead_then_reconcile(memo: kopf.Memo) -> None:
@@ -40,22 +62,23 @@ async def _lead_then_reconcile(memo: kopf.Memo) -> None:
     if memo.elector is not None:
         await memo.elector.acquire()
         memo.keep_task = asyncio.create_task(memo.elector.keep(), name="kubatch-lease-renewal")
-        memo.keep_task.add_done_callback(_stop_if_loop_died)
+        memo.keep_task.add_done_callback(_stop_if_task_died)
     await memo.loop.run()
 
 
-def _stop_if_loop_died(task: asyncio.Task) -> None:
-    """The loop is the operator: if it ever dies, say why and exit so a supervisor restarts us."""
+def _stop_if_task_died(task: asyncio.Task) -> None:
+    """The loop (and its Lease renewal and Event sender) is the operator: if one ever dies, say why
+    and exit so a supervisor restarts us."""
     if task.cancelled():
         return
     error = task.exception()
-    logging.getLogger("kubatch").critical("the reconcile loop stopped: %r; exiting", error, exc_info=error)
+    logging.getLogger("kubatch").critical("%s stopped: %r; exiting", task.get_name(), error, exc_info=error)
     os._exit(70)
 
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    for task in (memo.get("keep_task"), memo.loop_task):
+    for task in (memo.get("keep_task"), memo.loop_task, memo.events_task):
         if task is None:
             continue
         task.cancel()

@@ -97,6 +97,16 @@ async def _json(response: Any) -> dict[str, Any]:
     return json.loads(body) if body else {}
 
 
+def ignore_environment(api_client: client.ApiClient) -> None:
+    """Take the API server's address and proxy from the kubeconfig only, as kopf's watch streams do.
+
+    kubernetes_asyncio's aiohttp session trusts the environment, so before every request aiohttp
+    looks for ~/.netrc credentials in a worker thread: in the many-jobs benchmark that thread hop
+    was a sixth of the operator's CPU. aiohttp has no setter for it; its ``trust_env`` property
+    reads the attribute set here, and a unit test watches that it still does."""
+    api_client.rest_client.pool_manager._trust_env = False
+
+
 class Kube:
     """An async client bound to one cluster (kubeconfig, context, or in-cluster)."""
 
@@ -116,7 +126,9 @@ class Kube:
         else:
             config.load_incluster_config(client_configuration=configuration)
         configuration.connection_pool_maxsize = 64
-        return cls(client.ApiClient(configuration))
+        api_client = client.ApiClient(configuration)
+        ignore_environment(api_client)
+        return cls(api_client)
 
     async def close(self) -> None:
         await self._api.close()
