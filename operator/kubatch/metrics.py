@@ -15,6 +15,8 @@ CYCLE_SECONDS = Histogram(
 CYCLE_ERRORS = Counter("kubatch_scheduling_cycle_errors_total", "Reconcile cycles that raised.")
 DISPATCH_ERRORS = Counter("kubatch_dispatch_errors_total", "API writes the server refused, by action.", ["action"])
 PODS_CREATED = Counter("kubatch_pods_created_total", "Pods created for job attempts.")
+EVENTS_DROPPED = Counter("kubatch_events_dropped_total",
+                         "Job Events dropped unsent because too many were waiting to be sent.")
 SUBMIT_TO_STARTING_SECONDS = Histogram(
     "kubatch_job_submit_to_starting_seconds",
     "Time from a job's submission to its (first or retried) attempt being admitted.",

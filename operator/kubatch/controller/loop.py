@@ -5,16 +5,16 @@ Why one loop: capacity is shared, so admission must see all queues and CEs toget
 short debounce that turns a burst of watch events into one cycle) and on a slow tick
 for time-based rules (timeouts, time limits, image-pull grace). Writes run with
 bounded concurrency; each write's result goes straight into the store so the next
-cycle plans from it.
+cycle plans from it. Events go to the ``EventRecorder``, which sends them later.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import time
 from kubatch import metrics
+from kubatch.controller.events import EventRecorder
 from kubatch.controller.ratelimit import WriteLimiter
 from kubatch.controller.store import Store, merged
 from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
@@ -38,7 +38,7 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
 
 class ReconcileLoop:
     def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
-                 limiter: WriteLimiter, namespaces: tuple[str, ...] = ()) -> None:
+                 limiter: WriteLimiter, events: EventRecorder, namespaces: tuple[str, ...] = ()) -> None:
         self._store = store
         self._namespaces = namespaces  # empty: every namespace
         self._settings = settings
@@ -46,6 +46,7 @@ class ReconcileLoop:
         self._logger = logger
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
         self._limiter = limiter
+        self._events = events
 
     async def run(self) -> None:
         await self._prime_with_retries()
@@ -109,11 +110,15 @@ class ReconcileLoop:
         metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
         export_gauges(world)
         if steps:
-            await asyncio.gather(*(self._apply(step) for step in steps))
+            async with self._limiter.applying():
+                await asyncio.gather(*(self._apply(step) for step in steps))
 
     async def _apply(self, step: Step) -> None:
         async with self._writes:
             for action in step.actions:
+                if isinstance(action, Emit):
+                    self._events.record(action)
+                    continue
                 await self._limiter.acquire()
                 try:
                     await self._perform(action)
@@ -160,11 +165,4 @@ class ReconcileLoop:
             await self._kube.create_service(action.manifest)
         elif isinstance(action, DeletePod):
             await self._kube.delete_pod(action.namespace, action.name, grace_seconds=action.grace_seconds)
-        elif isinstance(action, Emit):
-            await self._kube.emit_event(
-                regarding={"apiVersion": "kubatch.io/v1alpha1", "kind": action.kind,
-                           "metadata": {"name": action.name, "namespace": action.namespace, "uid": action.uid}},
-                reason=action.reason, note=action.message, type_=action.type,
-                event_time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds"),
-            )
 

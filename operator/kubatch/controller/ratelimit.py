@@ -6,12 +6,18 @@ take a token from a bucket refilled at ``rate`` per second up to ``burst`` (the 
 ``--api-qps`` and ``--api-burst``, 200 and 400 by default); when the
 server answers 429 with ``Retry-After``, every write waits that long. The arithmetic is
 ``TokenBucket.delay``, a pure function of the time, so it is unit-tested without sleeping.
+
+Writes that can wait (Events) take their token with ``acquire_when_idle``: only while no
+cycle is applying its writes (``applying``), so that in a burst the API server spends
+itself on moving jobs, and the Events follow when the burst is over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 DEFAULT_WRITES_PER_SECOND = 200.0
@@ -45,11 +51,31 @@ class TokenBucket:
 class WriteLimiter:
     def __init__(self, *, rate: float = DEFAULT_WRITES_PER_SECOND, burst: int = DEFAULT_BURST) -> None:
         self._bucket = TokenBucket(rate=rate, burst=burst)
+        self._applying = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def acquire(self) -> None:
         wait = self._bucket.delay(time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)
+
+    @contextlib.asynccontextmanager
+    async def applying(self) -> AsyncIterator[None]:
+        """Around a cycle's writes: writes that can wait hold back until it is over."""
+        self._applying += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._applying -= 1
+            if not self._applying:
+                self._idle.set()
+
+    async def acquire_when_idle(self) -> None:
+        while self._applying:
+            await self._idle.wait()
+        await self.acquire()
 
     def retry_after(self, seconds: float) -> None:
         self._bucket.pause(time.monotonic(), seconds)
