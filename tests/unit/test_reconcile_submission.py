@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from kubatch.core.actions import CreatePod, Emit, PatchStatus
+from kubatch.core.actions import CreatePod, Emit, PatchStatus, Step
 from kubatch.core.definition import resolve_job
+from kubatch.core.reconcile.dependencies import JobIndex
+from kubatch.core.reconcile.submission import after_submission, plan_submission
 
 from .builders import (
     NOW_MS,
@@ -20,20 +22,25 @@ from .builders import (
     iso,
     job,
     namespace,
+    of_type,
     only_step,
     patched,
     plan_of,
+    pod,
     queue,
     steps_for,
+    world,
 )
 
 CREATED_MS = NOW_MS - 90_000
 
 
 def submit(submitted: dict, *objects: dict) -> dict:
-    """What the planner writes into a brand-new job's status (and the event it emits)."""
-    step = only_step(plan_of(submitted, *objects), submitted["metadata"]["name"])
-    assert not [action for action in step.actions if isinstance(action, CreatePod)]
+    """What submission writes into a brand-new job's status (and the event it emits), before the
+    same cycle schedules the job (see the tests of ``after_submission`` below)."""
+    snapshot = world(submitted, *objects)
+    step = plan_submission(snapshot.jobs[0], snapshot, JobIndex(snapshot.jobs), now_ms=NOW_MS)
+    assert step is not None and not [action for action in step.actions if isinstance(action, CreatePod)]
     return {"status": patched(step), "events": [a for a in step.actions if isinstance(a, Emit)]}
 
 
@@ -209,5 +216,47 @@ def test_job_overrides_are_frozen_with_the_definition() -> None:
 
 def test_submitted_jobs_of_other_namespaces_use_their_own_definitions() -> None:
     mine = job("mine", namespace="team-a")
-    steps = plan_of(mine, definition(namespace="team-a"), queue(), compute_environment())
-    assert patched(only_step(steps, "mine"))["status"] == "RUNNABLE"
+    assert submit(mine, definition(namespace="team-a"), queue(), compute_environment())["status"]["status"] == "RUNNABLE"
+
+
+# ---------------------------------------------------------------- scheduled in the cycle that submits it
+
+
+def test_a_job_that_fits_is_submitted_and_started_with_one_status_write() -> None:
+    step = only_step(plan_of(job(), *healthy()), "job")
+    (create,) = of_type(step, CreatePod)
+    (write,) = of_type(step, PatchStatus)
+    assert step.actions.index(create) < step.actions.index(write)  # the pod first, as for any admission
+    assert write.patch["status"] == "STARTING" and write.patch["computeEnvironment"] == "ce"
+    assert write.patch["runnableAt"] == NOW_MS and write.patch["resolvedDefinition"]["revision"] == 1
+    assert write.patch["jobId"] == "uid-default-job" and write.patch["attemptCount"] == 1
+    assert [event.reason for event in of_type(step, Emit)] == ["Runnable", "Starting"]
+    refused = create.on_invalid.patch  # a refused pod fails a job that still needs its submission fields
+    assert refused["status"] == "FAILED" and refused["jobId"] == "uid-default-job" and "resolvedDefinition" in refused
+
+
+def test_a_job_that_must_wait_is_submitted_with_its_reason_in_one_status_write() -> None:
+    step = only_step(plan_of(job(), definition(), queue(), compute_environment(state="DISABLED")), "job")
+    (write,) = of_type(step, PatchStatus)
+    assert write.patch["status"] == "RUNNABLE" and write.patch["jobId"] == "uid-default-job"
+    assert write.patch["statusReason"] == "COMPUTE_ENVIRONMENT_DISABLED"
+    assert not of_type(step, CreatePod)
+
+
+def test_a_fresh_job_whose_pod_exists_adopts_it() -> None:
+    """The operator stopped between creating the first pod and writing the job's first status."""
+    fresh = job()
+    step = only_step(plan_of(fresh, pod(fresh, attempt=1), *healthy()), "job")
+    assert not of_type(step, CreatePod)
+    (write,) = of_type(step, PatchStatus)
+    assert write.patch["status"] == "STARTING" and "resolvedDefinition" in write.patch
+
+
+def test_an_outcome_that_writes_no_status_still_gets_the_submission() -> None:
+    submission = Step((PatchStatus("BatchJob", "default", "job", {"status": "RUNNABLE", "jobId": "u"}),
+                       Emit("BatchJob", "default", "job", "u", "Runnable", "submitted")))
+    only_events = Step((Emit("BatchJob", "default", "job", "u", "CannotRun", "never fits", "Warning"),))
+    joined = after_submission(submission, only_events)
+    assert [type(a).__name__ for a in joined.actions] == ["PatchStatus", "Emit", "Emit"]
+    assert [a.reason for a in of_type(joined, Emit)] == ["Runnable", "CannotRun"]
+    assert after_submission(submission, None) == submission and after_submission(None, only_events) == only_events

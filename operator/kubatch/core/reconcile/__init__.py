@@ -41,7 +41,7 @@ from kubatch.core.reconcile.dependencies import JobIndex, job_gate
 from kubatch.core.reconcile.definitions import plan_definitions
 from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.resources import plan_compute_environment_status, plan_queue_status
-from kubatch.core.reconcile.submission import plan_submission
+from kubatch.core.reconcile.submission import after_submission, plan_submission, runnable_at_once
 from kubatch.core.reconcile.settings import PodRetention, Settings
 from kubatch.core.reconcile.shareusage import current_share_usage
 from kubatch.core.reconcile.world import Obj, World, spec, status
@@ -77,6 +77,19 @@ def _pending_job(job: Obj, jobs: JobIndex, *, now_ms: int) -> Step | None:
     return None
 
 
+def _runnable_job(job: Obj, world: World, candidates: list[Candidate], holdings: list[Holding], *, now_ms: int,
+                  submission: Step | None = None) -> Step | None:
+    """A RUNNABLE single job: adopt its next attempt's pod if an earlier cycle created it, else let the
+    scheduler decide (``submission``: the step that made it RUNNABLE in this cycle, to write with it)."""
+    adopted = adopt_existing_pod(job, world, now_ms=now_ms)
+    if adopted is None:
+        candidates.append(single_job_candidate(job, world, now_ms=now_ms, submission=submission))
+        return None
+    step, holding = adopted
+    holdings.append(holding)
+    return after_submission(submission, step)
+
+
 def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[Step]:
     steps: list[Step] = plan_definitions(world)
     jobs = JobIndex(world.jobs)
@@ -90,6 +103,9 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
             continue
         if state is None:
             step = _stop_request(job, now_ms=now_ms) or plan_submission(job, world, jobs, now_ms=now_ms)
+            runnable = runnable_at_once(job, step)
+            if runnable is not None:
+                step = _runnable_job(runnable, world, candidates, holdings, now_ms=now_ms, submission=step)
         elif is_array(job):
             cycle = plan_array(job, world, jobs, now_ms=now_ms, settings=settings)
             arrays.append(cycle)
@@ -112,12 +128,7 @@ def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[
             if step is None and state == JobState.PENDING:
                 step = _pending_job(job, jobs, now_ms=now_ms)
             elif step is None and state == JobState.RUNNABLE:
-                adopted = adopt_existing_pod(job, world, now_ms=now_ms)
-                if adopted is None:
-                    candidates.append(single_job_candidate(job, world, now_ms=now_ms))
-                else:
-                    step, holding = adopted
-                    holdings.append(holding)
+                step = _runnable_job(job, world, candidates, holdings, now_ms=now_ms)
         if step is not None:
             steps.append(step)
     admitted = admitted_units(holdings, now_ms=now_ms)

@@ -22,6 +22,7 @@ from kubatch.core.reconcile.attempts import current_pod
 from kubatch.core.reconcile.multinode import first_pods, is_multinode, node_pod_name
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_event, transition_fields
 from kubatch.core.reconcile.podspec import Demand, attempt_pod, job_demand
+from kubatch.core.reconcile.submission import after_submission
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
 
 def _seconds(ms: int | None) -> float | None:
@@ -99,11 +100,12 @@ class Holding:
     pod: Obj | None
 
 
-def single_job_candidate(job: Obj, world: World, *, now_ms: int) -> Candidate:
+def single_job_candidate(job: Obj, world: World, *, now_ms: int, submission: Step | None = None) -> Candidate:
+    """A RUNNABLE job; ``submission``: the step that makes it so in this very cycle, written with the outcome."""
     return Candidate(job=job, index=None, demand=job_demand(job),
                      runnable_since_ms=status(job).get("runnableAt"),
-                     admit=lambda ce: _admit(job, ce, now_ms=now_ms),
-                     wait=lambda wait: _wait(job, wait, world, now_ms=now_ms))
+                     admit=lambda ce: after_submission(submission, _admit(job, ce, now_ms=now_ms)),
+                     wait=lambda wait: after_submission(submission, _wait(job, wait, world, now_ms=now_ms)))
 
 
 def single_job_holding(job: Obj, world: World) -> Holding:

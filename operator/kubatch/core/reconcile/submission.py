@@ -10,11 +10,18 @@ queue and a job applied together (GitOps, a script) may reach the operator job f
 So a job whose queue, or every compute environment of it, is not seen yet waits up to
 ``REFERENCE_GRACE_SECONDS`` from its creation before it fails; the API server, not the
 cache, is what SubmitJob checked.
+
+A job that is RUNNABLE at once is scheduled in the same cycle (``runnable_at_once``,
+``after_submission``): its first status write already records STARTING (or why it
+waits), with the submission's fields and Event. Every write counts when thousands of
+jobs arrive together, and the API server, not the planner, is then the bottleneck.
 """
 
 from __future__ import annotations
 
-from kubatch.core.actions import Step
+from dataclasses import replace
+
+from kubatch.core.actions import CreatePod, Emit, PatchStatus, Step
 from kubatch.core.definition import InvalidJobError, parse_definition_ref, resolve_job
 from kubatch.core.multinode import check_nodes
 from kubatch.core.kubetime import epoch_millis, parse_time
@@ -155,3 +162,46 @@ def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
     if not labels_match(spec(queue).get("namespaceSelector"), namespace_labels):
         raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not accept jobs from namespace "
                               f"{namespace!r} (its namespaceSelector does not match)")
+
+
+def runnable_at_once(job: Obj, submission: Step | None) -> Obj | None:
+    """The job as ``submission`` leaves it, if that makes it RUNNABLE; else None."""
+    patch = next((action.patch for action in submission.actions if isinstance(action, PatchStatus)), None) \
+        if submission is not None else None
+    if patch is None or patch.get("status") != JobState.RUNNABLE.value:
+        return None
+    fields = {**(job.get("status") or {}), **patch}
+    return {**job, "status": {key: value for key, value in fields.items() if value is not None}}
+
+
+def after_submission(submission: Step | None, then: Step | None) -> Step | None:
+    """``submission`` and ``then`` (the same cycle's admission or wait) as one step.
+
+    ``then``'s status patches of the job (and a pod's ``on_invalid`` patch) carry the
+    submission's fields under their own, so one write records both; the submission's
+    Event goes before ``then``'s Events.
+    """
+    if submission is None or then is None:
+        return then or submission
+    (submitted,) = (action for action in submission.actions if isinstance(action, PatchStatus))
+    events = tuple(action for action in submission.actions if isinstance(action, Emit))
+
+    def of_the_job(patch: PatchStatus) -> bool:
+        return (patch.kind, patch.namespace, patch.name) == (submitted.kind, submitted.namespace, submitted.name)
+
+    def with_submission(patch: PatchStatus) -> PatchStatus:
+        return replace(patch, patch=submitted.patch | patch.patch) if of_the_job(patch) else patch
+
+    actions: list = []
+    if not any(isinstance(action, PatchStatus) and of_the_job(action) for action in then.actions):
+        actions.append(submitted)
+    for action in then.actions:
+        if isinstance(action, PatchStatus):
+            action = with_submission(action)
+        elif isinstance(action, CreatePod) and action.on_invalid is not None:
+            action = replace(action, on_invalid=with_submission(action.on_invalid))
+        elif isinstance(action, Emit) and events:
+            actions += events
+            events = ()
+        actions.append(action)
+    return Step((*actions, *events))
