@@ -3,7 +3,9 @@
 Why one loop: capacity is shared, so admission must see all queues and CEs together
 (Kueue's snapshot -> nominate -> admit cycle). The loop wakes on any change (after a
 short debounce that turns a burst of watch events into one cycle) and on a slow tick
-for time-based rules (timeouts, time limits, image-pull grace). Writes run with
+for time-based rules (timeouts, time limits, image-pull grace). The debounce is at least
+as long as the last cycle's planning: with thousands of pods changing, cycles would
+otherwise run back to back and take a whole core from the API server and kubelets. Writes run with
 bounded concurrency; each write's result goes straight into the store so the next
 cycle plans from it. Events go to the ``EventRecorder``, which sends them later.
 """
@@ -50,15 +52,16 @@ class ReconcileLoop:
 
     async def run(self) -> None:
         await self._prime_with_retries()
+        planning_seconds = 0.0
         while True:
             try:
                 await asyncio.wait_for(self._store.changed.wait(), timeout=TICK_SECONDS)
-                await asyncio.sleep(DEBOUNCE_SECONDS)
+                await asyncio.sleep(max(DEBOUNCE_SECONDS, planning_seconds))
             except asyncio.TimeoutError:
                 pass
             self._store.changed.clear()
             try:
-                await self.cycle()
+                planning_seconds = await self.cycle()
             except Exception:  # noqa: BLE001 - one bad cycle must not stop the operator
                 self._logger.exception("reconcile cycle failed; retrying on the next wake-up")
                 metrics.CYCLE_ERRORS.inc()
@@ -103,15 +106,18 @@ class ReconcileLoop:
         listings = await asyncio.gather(*(list_in(namespace) for namespace in self._namespaces))
         return [item for listing in listings for item in listing]
 
-    async def cycle(self) -> None:
+    async def cycle(self) -> float:
+        """One cycle; returns the seconds it spent planning."""
         started = time.perf_counter()
         world = World.from_objects(self._store.objects, self._store.pods_by_job)
         steps = plan(world, now_ms=int(time.time() * 1000), settings=self._settings)
-        metrics.CYCLE_SECONDS.observe(time.perf_counter() - started)
         export_gauges(world)
+        planning_seconds = time.perf_counter() - started
+        metrics.CYCLE_SECONDS.observe(planning_seconds)
         if steps:
             async with self._limiter.applying():
                 await asyncio.gather(*(self._apply(step) for step in steps))
+        return planning_seconds
 
     async def _apply(self, step: Step) -> None:
         async with self._writes:
