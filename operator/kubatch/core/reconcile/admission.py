@@ -60,7 +60,10 @@ def scheduler_policy(policy: Obj) -> sched.SchedulingPolicy:
 
 
 def _unschedulable_since(pod: Obj | None) -> float | None:
-    for condition in (pod or {}).get("status", {}).get("conditions") or []:
+    pod_status = (pod or {}).get("status") or {}
+    if pod_status.get("phase", "Pending") != "Pending":
+        return None  # only a Pending pod can be Unschedulable; skip the conditions of every running one
+    for condition in pod_status.get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
             moment = parse_time(condition.get("lastTransitionTime"))
             return moment.timestamp() if moment else None
