@@ -56,6 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--n", type=int, nargs="+", default=[1_000, 10_000], help="A: array sizes")
     parser.add_argument("--contenders", default="raw,job,kubatch", help="A: comma-separated subset")
     parser.add_argument("--m", type=int, nargs="+", default=[1_000], help="B: numbers of jobs")
+    parser.add_argument("--b-rate", type=float, nargs="*", default=[], metavar="JOBS_PER_S",
+                        help="B: also submit the M jobs paced at each of these rates (latency below saturation)")
     parser.add_argument("--api-qps", type=float, default=500,
                         help="client-side writes/s of the operator and the raw client (the local cluster's "
                              "kube-controller-manager has --kube-api-qps 500: keep them equal)")
@@ -143,7 +145,7 @@ async def run_cluster_scenarios(args: argparse.Namespace, kubeconfig: Path, kcm:
     rows, errors = [], []
     steps = {
         "array": lambda: array.run_scenario(bench, args.n, args.contenders, kcm_limits=kcm),
-        "many": lambda: many.run_scenario(bench, args.m),
+        "many": lambda: many.run_scenario(bench, args.m, args.b_rate),
         "deep": lambda: deep.run_scenario(bench, args.c_jobs, args.c_fill),
     }
     try:
@@ -228,8 +230,10 @@ NOTES = {
           "minutes between bound and Succeeded (see the chart's curves), so makespan mostly measures kwok under "
           "the machine's load at that moment; *all pods created s* is the contender's own part. Operator CPU/RSS: kubatch only (fresh process per run)."),
     "B": ("Throughput part: capacity free (2 EC2 CEs with room for all M; queues hi=30 → [a, b], mid=20 → [a], "
-          "lo=10 → [b]); jobs created with the operator's write concurrency. *submit→STARTING*: create call "
-          "returned → first watch event with the job STARTING/RUNNING/SUCCEEDED. Priority part: 72 one-vCPU jobs "
+          "lo=10 → [b]); *burst*: jobs created with the operator's write concurrency, as fast as the API "
+          "takes them; *paced*: the same M jobs created at that rate (`--b-rate`), a fresh operator, "
+          "to show latency below the API server's saturation. *submit→STARTING*: create call "
+          "returned → first watch event with the job STARTING/RUNNING/SUCCEEDED. Priority part (burst rows): 72 one-vCPU jobs "
           "of 1 s (24 per queue) behind two DISABLED 4-vCPU CEs, then enabled; an inversion is a job started "
           "while a higher-priority job that could use its CE started > 0.5 s later."),
     "C": ("A 1-vCPU CE held by a day-long blocker; RUNNABLE jobs of 0.05 vCPU (day-long too) behind it; then "

@@ -78,18 +78,22 @@ def _batch_job(name: str, definition: str, queue: str, run_seconds: str | None =
     return {"kind": "BatchJob", "metadata": {"name": name}, "spec": spec}
 
 
-async def _throughput(bench: Bench, namespace: str, m: int, operator) -> dict[str, Any]:
+async def _throughput(bench: Bench, namespace: str, m: int, operator, *, rate: float | None = None) -> dict[str, Any]:
+    """M jobs as fast as the API takes them, or (``rate``) paced at that many per second."""
     queues = await _layout(bench, f"b{m}", max_vcpus=math.ceil(m * float(VCPUS)) + 1, state="ENABLED")
     try:
         await bench.api.create_cr("jobdefinitions", job_definition("tiny", vcpus=VCPUS), namespace=namespace)
         rng = random.Random(m)
-        jobs = [(f"j{i:05d}", queues[rng.choice(("hi", "mid", "lo"))][0]) for i in range(m)]
+        jobs = [(i, f"j{i:05d}", queues[rng.choice(("hi", "mid", "lo"))][0]) for i in range(m)]
         states = JobStates(m)
         submitted: dict[str, float] = {}
 
-        async def submit(job: tuple[str, str]) -> None:
-            await bench.api.create_cr("batchjobs", _batch_job(job[0], "tiny", job[1]), namespace=namespace)
-            submitted[job[0]] = now()
+        async def submit(job: tuple[int, str, str]) -> None:
+            index, name, queue = job
+            if rate is not None:
+                await asyncio.sleep(max(0.0, t0 + index / rate - now()))
+            await bench.api.create_cr("batchjobs", _batch_job(name, "tiny", queue), namespace=namespace)
+            submitted[name] = now()
 
         async with watching(bench.api.watch_crs("batchjobs", namespace), states):
             sample = OperatorSample.begin(operator)
@@ -103,7 +107,7 @@ async def _throughput(bench: Bench, namespace: str, m: int, operator) -> dict[st
         latencies = [started_at(states.seen[n]) - submitted[n] for n in submitted
                      if started_at(states.seen.get(n, {})) is not None]
         return {
-            "completed": len(succeeded), "failed": len(states.failed),
+            "rate": rate, "completed": len(succeeded), "failed": len(states.failed),
             "submit_s": round(submit_done - t0, 2),
             "submit_per_s": round(m / (submit_done - t0), 1),
             "makespan_s": round(last - t0, 2) if last else None,
@@ -163,7 +167,8 @@ async def _priority_probe(bench: Bench, namespace: str, m: int) -> dict[str, Any
         await _teardown(bench, queues)
 
 
-async def run_scenario(bench: Bench, sizes: list[int]) -> list[dict[str, Any]]:
+async def run_scenario(bench: Bench, sizes: list[int], rates: list[float] = ()) -> list[dict[str, Any]]:
+    """Per M: a burst (with the priority probe), then M jobs paced at each of ``rates`` per second."""
     rows = []
     for m in sizes:
         bench.log(f"B  m={m:<6} kubatch ...")
@@ -175,4 +180,12 @@ async def run_scenario(bench: Bench, sizes: list[int]) -> list[dict[str, Any]]:
                   f"{result['p50_submit_to_starting_s']}/{result['p99_submit_to_starting_s']}s, "
                   f"priority order held: {result['priority_order_held']} ({result['priority_inversions']} inversions)")
         rows.append(result)
+        for rate in rates:
+            bench.log(f"B  m={m:<6} kubatch, paced at {rate:g} jobs/s ...")
+            async with bench.namespace(f"b-paced-{m}") as namespace, bench.kubatch_operator(f"paced-{m}") as operator:
+                result = {"scenario": "B", "contender": "kubatch", "m": m,
+                          **await _throughput(bench, namespace, m, operator, rate=rate)}
+            bench.log(f"   p50/p99 submit->STARTING {result['p50_submit_to_starting_s']}/"
+                      f"{result['p99_submit_to_starting_s']}s")
+            rows.append(result)
     return rows

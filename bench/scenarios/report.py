@@ -40,11 +40,13 @@ def array_table(rows: list[dict[str, Any]]) -> str:
 
 
 def many_table(rows: list[dict[str, Any]]) -> str:
-    body = [[r["m"], r["completed"], r["submit_per_s"], r["jobs_per_s"], r["makespan_s"],
+    body = [[r["m"], f"paced at {r['rate']:g}/s" if r.get("rate") else "burst", r["completed"], r["submit_per_s"],
+             r["jobs_per_s"], r["makespan_s"],
              r["p50_submit_to_starting_s"], r["p99_submit_to_starting_s"], r["max_submit_to_starting_s"],
-             f"{'held' if r['priority_order_held'] else 'NOT held'} ({r['priority_inversions']} inversions)",
+             f"{'held' if r['priority_order_held'] else 'NOT held'} ({r['priority_inversions']} inversions)"
+             if "priority_order_held" in r else None,
              r["operator_cpu_s"], r["operator_peak_rss_mib"]] for r in rows]
-    return table(["M", "SUCCEEDED", "submitted/s", "jobs/s to SUCCEEDED", "last SUCCEEDED s",
+    return table(["M", "submission", "SUCCEEDED", "submitted/s", "jobs/s to SUCCEEDED", "last SUCCEEDED s",
                   "p50 submit→STARTING s", "p99 submit→STARTING s", "max s", "priority order",
                   "operator CPU s", "operator peak RSS MiB"], body)
 
