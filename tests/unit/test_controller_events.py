@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from kubatch import metrics
 from kubatch.controller.events import EventRecorder
@@ -34,9 +35,14 @@ def recorder(sink: RecordingSink, *, capacity: int = 100, senders: int = 1) -> E
                          logger=logging.getLogger("test"), capacity=capacity, senders=senders)
 
 
-async def sent_after(events: EventRecorder, sink: RecordingSink, *, count: int) -> list[dict]:
+async def sent_after(events: EventRecorder, sink: RecordingSink, *, count: int,
+                     meanwhile: Callable[[], Awaitable[None]] | None = None) -> list[dict]:
+    """What the senders sent once ``count`` Events left (or a second passed); ``meanwhile`` runs
+    after the senders have started."""
     sending = asyncio.create_task(events.run())
     try:
+        if meanwhile is not None:
+            await meanwhile()
         for _ in range(200):
             if len(sink.sent) >= count:
                 break
@@ -82,33 +88,23 @@ async def test_a_failed_send_does_not_stop_the_next_ones() -> None:
 async def test_events_recorded_while_the_senders_wait_are_sent() -> None:
     sink = RecordingSink()
     events = recorder(sink, senders=2)
-    sending = asyncio.create_task(events.run())
-    try:
+
+    async def record_late() -> None:
         await asyncio.sleep(0.01)  # both senders now wait on an empty queue
         events.record(event("late"))
-        for _ in range(200):
-            if sink.sent:
-                break
-            await asyncio.sleep(0.005)
-    finally:
-        sending.cancel()
-    assert [e["name"] for e in sink.sent] == ["late"]
+
+    assert [e["name"] for e in await sent_after(events, sink, count=1, meanwhile=record_late)] == ["late"]
 
 
 async def test_events_wait_while_a_cycle_applies_its_writes() -> None:
     sink = RecordingSink()
     limiter = WriteLimiter(rate=10_000, burst=10_000)
     events = EventRecorder(sink=sink, limiter=limiter, logger=logging.getLogger("test"))
-    sending = asyncio.create_task(events.run())
-    try:
+
+    async def record_during_a_cycle() -> None:
         async with limiter.applying():
             events.record(event("a"))
             await asyncio.sleep(0.02)
             assert sink.sent == []
-        for _ in range(200):
-            if sink.sent:
-                break
-            await asyncio.sleep(0.005)
-    finally:
-        sending.cancel()
-    assert [e["name"] for e in sink.sent] == ["a"]
+
+    assert [e["name"] for e in await sent_after(events, sink, count=1, meanwhile=record_during_a_cycle)] == ["a"]
