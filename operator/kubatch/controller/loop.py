@@ -5,9 +5,10 @@ Why one loop: capacity is shared, so admission must see all queues and CEs toget
 short debounce that turns a burst of watch events into one cycle) and on a slow tick
 for time-based rules (timeouts, time limits, image-pull grace). The debounce is at least
 as long as the last cycle's planning: with thousands of pods changing, cycles would
-otherwise run back to back and take a whole core from the API server and kubelets. Writes run with
-bounded concurrency; each write's result goes straight into the store so the next
-cycle plans from it. Events go to the ``EventRecorder``, which sends them later.
+otherwise run back to back and take a whole core from the API server and kubelets.
+Writes run with bounded concurrency; each write's result goes straight into the store
+so the next cycle plans from it. Events go to the ``EventRecorder``, which sends them
+later.
 """
 
 from __future__ import annotations
