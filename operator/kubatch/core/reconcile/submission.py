@@ -166,8 +166,9 @@ def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
 
 def runnable_at_once(job: Obj, submission: Step | None) -> Obj | None:
     """The job as ``submission`` leaves it, if that makes it RUNNABLE; else None."""
-    patch = next((action.patch for action in submission.actions if isinstance(action, PatchStatus)), None) \
-        if submission is not None else None
+    if submission is None:
+        return None
+    patch = next((action.patch for action in submission.actions if isinstance(action, PatchStatus)), None)
     if patch is None or patch.get("status") != JobState.RUNNABLE.value:
         return None
     fields = {**(job.get("status") or {}), **patch}
