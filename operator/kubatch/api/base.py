@@ -19,9 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJson
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-GROUP = "kubatch.io"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
+from kubatch.kinds import API_VERSION, GROUP, VERSION, Kind  # noqa: F401  (`kubatch.api` re-exports them)
+
 CATEGORY = "kubatch"
 
 
@@ -146,14 +145,27 @@ AGE = PrinterColumn("Age", ".metadata.creationTimestamp", "date")
 
 @dataclass(frozen=True)
 class CrdNames:
-    """How a kind is registered: its plural, short names, scope and `kubectl get` columns."""
+    """How a kind is registered: its names and scope (from `kubatch.kinds`) and `kubectl get` columns."""
 
-    plural: str
-    singular: str
-    shortNames: tuple[str, ...]
-    scope: Literal["Cluster", "Namespaced"]
+    kind: Kind
     columns: tuple[PrinterColumn, ...]
     selectableFields: tuple[str, ...] = ()
+
+    @property
+    def plural(self) -> str:
+        return self.kind.plural
+
+    @property
+    def singular(self) -> str:
+        return self.kind.singular
+
+    @property
+    def shortNames(self) -> tuple[str, ...]:
+        return self.kind.short_names
+
+    @property
+    def scope(self) -> Literal["Cluster", "Namespaced"]:
+        return self.kind.scope
 
 
 class Resource(BaseModel):
@@ -163,5 +175,5 @@ class Resource(BaseModel):
 
     crd: ClassVar[CrdNames]
 
-    apiVersion: Literal["kubatch.io/v1alpha1"] = API_VERSION
+    apiVersion: Literal[API_VERSION] = API_VERSION  # type: ignore[valid-type]
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)

@@ -20,6 +20,7 @@ from kubatch.api.eks import EksPropertiesOverride
 from kubatch.api.job_definition import Parameters, PropagateTags, SchedulingPriority, Tags
 from kubatch.api.multinode import NodeOverrides
 from kubatch.api.retry import JobTimeout, RetryStrategy
+from kubatch.kinds import BATCH_JOB
 
 MAX_DEPENDS_ON = 20
 NAME_AND_NUMBER_MAX = DNS_SUBDOMAIN_MAX + 11  # `name:N`: a ':' and up to 10 digits
@@ -257,10 +258,7 @@ class BatchJob(Resource):
     """One submitted job: a definition run on a queue (AWS Batch job)."""
 
     crd: ClassVar[CrdNames] = CrdNames(
-        plural="batchjobs",
-        singular="batchjob",
-        shortNames=("bj",),
-        scope="Namespaced",
+        kind=BATCH_JOB,
         columns=(
             PrinterColumn("Status", ".status.status"),
             PrinterColumn("Queue", ".spec.jobQueue"),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from kubatch.api.base import KubeModel, Rule
+from kubatch.states import COUNTED_AS, JOB_STATES
 
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS_SUBDOMAIN_MAX = 253
@@ -28,7 +29,7 @@ State = Literal["ENABLED", "DISABLED"]
 ResourceStatus = Literal["CREATING", "UPDATING", "DELETING", "DELETED", "VALID", "INVALID"]
 """Health of a queue or compute environment as AWS reports it."""
 
-JobStatus = Literal["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"]
+JobStatus = Literal[JOB_STATES]  # type: ignore[valid-type]  # the names of `kubatch.states.JobState`
 """The seven states of AWS Batch's job life cycle."""
 
 LabelMap = Annotated[dict[str, Annotated[str, Field(max_length=63)]], Field(max_length=64)]
@@ -67,16 +68,14 @@ class KeyValuePair(KubeModel):
     )
 
 
-class StatusSummary(KubeModel):
-    """How many jobs are in each state."""
-
-    SUBMITTED: int = Field(default=0, ge=0, description="Jobs submitted and not yet evaluated.")
-    PENDING: int = Field(default=0, ge=0, description="Jobs waiting for their dependencies.")
-    RUNNABLE: int = Field(default=0, ge=0, description="Jobs ready to run, waiting for capacity.")
-    STARTING: int = Field(default=0, ge=0, description="Jobs whose pod has been created and is starting.")
-    RUNNING: int = Field(default=0, ge=0, description="Jobs whose container is running.")
-    SUCCEEDED: int = Field(default=0, ge=0, description="Jobs that finished with exit code 0.")
-    FAILED: int = Field(default=0, ge=0, description="Jobs that failed after all their attempts.")
+StatusSummary = create_model(
+    "StatusSummary",
+    __base__=KubeModel,
+    __doc__="How many jobs are in each state.",
+    __module__=__name__,
+    **{state.value: (int, Field(default=0, ge=0, description=meaning)) for state, meaning in COUNTED_AS.items()},
+)
+"""How many jobs are in each state: one field per `JobState`, so a new state cannot be forgotten here."""
 
 
 class Condition(KubeModel):

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
 from kubatch.api.common import LabelMap, ResourceStatus, State, Toleration
+from kubatch.kinds import COMPUTE_ENVIRONMENT
 
 ComputeType = Literal["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"]
 AllocationStrategy = Literal[
@@ -204,10 +205,7 @@ class ComputeEnvironment(Resource):
     """A pool of nodes jobs may use, with a vCPU quota (AWS Batch compute environment)."""
 
     crd: ClassVar[CrdNames] = CrdNames(
-        plural="computeenvironments",
-        singular="computeenvironment",
-        shortNames=("ce",),
-        scope="Cluster",
+        kind=COMPUTE_ENVIRONMENT,
         columns=(
             PrinterColumn("Type", ".spec.computeResources.type", description="EC2, SPOT, FARGATE or FARGATE_SPOT"),
             PrinterColumn("State", ".spec.state"),

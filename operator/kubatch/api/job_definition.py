@@ -16,6 +16,7 @@ from kubatch.api.container import ContainerProperties
 from kubatch.api.eks import EksProperties
 from kubatch.api.multinode import NodeProperties
 from kubatch.api.retry import JobTimeout, RetryStrategy
+from kubatch.kinds import JOB_DEFINITION
 
 FARGATE_MAX_VCPUS = 16
 FARGATE_MAX_MEMORY_MIB = 120 * 1024  # 120 GiB
@@ -153,10 +154,7 @@ class JobDefinition(Resource):
     """The blueprint of a job: image, command, resources, retries, timeout (AWS Batch job definition)."""
 
     crd: ClassVar[CrdNames] = CrdNames(
-        plural="jobdefinitions",
-        singular="jobdefinition",
-        shortNames=("jd",),
-        scope="Namespaced",
+        kind=JOB_DEFINITION,
         columns=(
             PrinterColumn("Type", ".spec.type"),
             PrinterColumn("Revision", ".status.revision", "integer"),

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
 from kubatch.api.common import LabelSelector, ObjectName, ResourceStatus, State, StatusSummary
+from kubatch.kinds import JOB_QUEUE
 
 
 def _distinct(values: list[object]) -> bool:
@@ -166,10 +167,7 @@ class JobQueue(Resource):
     """A queue jobs are submitted to, served by priority onto up to three compute environments (AWS Batch job queue)."""
 
     crd: ClassVar[CrdNames] = CrdNames(
-        plural="jobqueues",
-        singular="jobqueue",
-        shortNames=("jq",),
-        scope="Cluster",
+        kind=JOB_QUEUE,
         columns=(
             PrinterColumn("Priority", ".spec.priority", "integer"),
             PrinterColumn("State", ".spec.state"),

@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
+from kubatch.kinds import SCHEDULING_POLICY
 
 SHARE_IDENTIFIER_MAX = 255
 WEIGHT_MIN, WEIGHT_MAX = 0.0001, 999.9999
@@ -87,10 +88,7 @@ class SchedulingPolicy(Resource):
     """A fair-share scheduling policy for job queues (AWS Batch scheduling policy)."""
 
     crd: ClassVar[CrdNames] = CrdNames(
-        plural="schedulingpolicies",
-        singular="schedulingpolicy",
-        shortNames=("sp",),
-        scope="Cluster",
+        kind=SCHEDULING_POLICY,
         columns=(
             PrinterColumn("Share-Decay", ".spec.fairsharePolicy.shareDecaySeconds", "integer", "seconds"),
             AGE,

@@ -21,6 +21,7 @@ from typing import Protocol
 from kubatch import metrics
 from kubatch.controller.ratelimit import WriteLimiter
 from kubatch.core.actions import Emit
+from kubatch.kinds import API_VERSION
 
 QUEUE_CAPACITY = 5000
 SENDERS = 4
@@ -63,7 +64,7 @@ class EventRecorder:
             await self._limiter.acquire_when_idle()
             try:
                 await self._sink.emit_event(
-                    regarding={"apiVersion": "kubatch.io/v1alpha1", "kind": event.kind,
+                    regarding={"apiVersion": API_VERSION, "kind": event.kind,
                                "metadata": {"name": event.name, "namespace": event.namespace, "uid": event.uid}},
                     reason=event.reason, note=event.message, type_=event.type, event_time=happened_at)
             except Exception as error:  # noqa: BLE001 - a lost Event must not stop the next one

@@ -21,27 +21,13 @@ follows their children, are not driven by this machine.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from kubatch.core.outcome import Outcome
 from kubatch.core.reasons import StatusReason
 from kubatch.core.retry import RetryDecision, RetryStrategyError, decide_retry
+from kubatch.states import ACTIVE_STATES, TERMINAL_STATES, JobState  # noqa: F401  (re-exported with the machine)
 
-
-class JobState(StrEnum):
-    SUBMITTED = "SUBMITTED"
-    PENDING = "PENDING"
-    RUNNABLE = "RUNNABLE"
-    STARTING = "STARTING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
-TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED})
-ACTIVE_STATES = frozenset({JobState.STARTING, JobState.RUNNING})
-"""States with a pod: TerminateJob stops them, CancelJob does not."""
 _BEFORE_RUNNABLE = frozenset({JobState.SUBMITTED, JobState.PENDING})
 
 

@@ -20,8 +20,7 @@ from kubatch.core.definition import (
     container_vcpus,
     substitute_parameters,
 )
-
-GROUP = "kubatch.io"
+from kubatch.kinds import GROUP
 CAPACITY_TYPE_LABEL = f"{GROUP}/capacity-type"
 LABEL_JOB_NAME = f"{GROUP}/job-name"
 LABEL_JOB_ID = f"{GROUP}/job-id"

@@ -11,32 +11,15 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
-GROUP = "kubatch.io"
-VERSION = "v1alpha1"
+from kubatch.kinds import API_VERSION, GROUP, KINDS, VERSION  # noqa: F401  (GROUP, VERSION: the watches use them)
+
 MERGE_PATCH = "application/merge-patch+json"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Kind:
-    plural: str
-    namespaced: bool
-
-
-KINDS = {
-    "ComputeEnvironment": Kind("computeenvironments", namespaced=False),
-    "JobQueue": Kind("jobqueues", namespaced=False),
-    "SchedulingPolicy": Kind("schedulingpolicies", namespaced=False),
-    "JobDefinition": Kind("jobdefinitions", namespaced=True),
-    "BatchJob": Kind("batchjobs", namespaced=True),
-}
-
 
 class ApiError(Exception):
     """The API server refused a request; ``status`` is the HTTP code, ``message`` its reason."""
@@ -160,7 +143,7 @@ class Kube:
     @_translated
     async def create(self, kind: str, body: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
         info = KINDS[kind]
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind, **body}
+        body = {"apiVersion": API_VERSION, "kind": kind, **body}
         if info.namespaced:
             response = await self._custom.create_namespaced_custom_object(
                 GROUP, VERSION, namespace, info.plural, body, _preload_content=False)
@@ -301,7 +284,7 @@ class Kube:
                           "name": metadata["name"], "namespace": metadata.get("namespace"),
                           "uid": metadata.get("uid")},
             "reason": reason, "note": note[:1024], "type": type_, "action": reason,
-            "eventTime": event_time, "reportingController": "kubatch.io/operator",
+            "eventTime": event_time, "reportingController": f"{GROUP}/operator",
             "reportingInstance": os.environ.get("HOSTNAME", "kubatch-operator"),
         }
         try:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kubatch.kinds import KINDS
 from kubatch.service.arns import Arns
 from kubatch.service.port import KubeApi
-
-NAMESPACED_KINDS = frozenset({"JobDefinition", "BatchJob"})
 
 
 def _discard(message: str) -> None:
@@ -30,4 +29,4 @@ class Context:
 
     def scope(self, kind: str) -> str | None:
         """The namespace argument for ``kind``: the caller's for namespaced kinds, None otherwise."""
-        return self.namespace if kind in NAMESPACED_KINDS else None
+        return self.namespace if KINDS[kind].namespaced else None

@@ -14,12 +14,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from kubatch.api.job_definition import Tags
+from kubatch.kinds import GROUP
 from kubatch.kube.client import ApiError, NotFound
 from kubatch.service.context import Context
 from kubatch.service.errors import ClientException, NoSuchObject, invalid
 from kubatch.service.port import Obj
 
-TAGS_ANNOTATION = "kubatch.io/tags"
+TAGS_ANNOTATION = f"{GROUP}/tags"
 """Tags of cluster-scoped kinds, whose specs have no ``tags`` field (JSON object)."""
 
 _TAGS = TypeAdapter(Tags)

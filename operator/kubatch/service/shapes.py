@@ -15,11 +15,12 @@ from typing import Any
 
 from kubatch.core.definition import parse_definition_ref
 from kubatch.core.kubetime import epoch_millis, parse_time
+from kubatch.kinds import GROUP
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_DEFINITION, JOB_QUEUE, SCHEDULING_POLICY, Arns
 from kubatch.service.objects import tags_of
 from kubatch.service.port import Obj
 
-JOB_NAME_ANNOTATION = "kubatch.io/job-name"
+JOB_NAME_ANNOTATION = f"{GROUP}/job-name"
 """The AWS jobName as submitted, when the object's name had to differ from it."""
 
 SUMMARY_FIELDS = ("jobArn", "jobId", "jobName", "createdAt", "status", "statusReason", "startedAt", "stoppedAt",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubatch import kinds
 from kubatch.kube.client import ApiError
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_DEFINITION, JOB_QUEUE, SCHEDULING_POLICY, parse_arn
 from kubatch.service.context import Context
@@ -23,9 +24,12 @@ from kubatch.service.job_refs import find_job, parse_job_ref
 from kubatch.service.objects import CONFLICT, TAGS_ANNOTATION, effective_tags, read, spec_tags, tags_annotation, tags_of
 from kubatch.service.port import Obj
 
-KINDS = {JOB: "BatchJob", JOB_DEFINITION: "JobDefinition", JOB_QUEUE: "JobQueue",
-         COMPUTE_ENVIRONMENT: "ComputeEnvironment", SCHEDULING_POLICY: "SchedulingPolicy"}
-SHARED_RESOURCES = frozenset({JOB_QUEUE, COMPUTE_ENVIRONMENT, SCHEDULING_POLICY})
+TAGGABLE: dict[str, kinds.Kind] = {
+    JOB: kinds.BATCH_JOB, JOB_DEFINITION: kinds.JOB_DEFINITION, JOB_QUEUE: kinds.JOB_QUEUE,
+    COMPUTE_ENVIRONMENT: kinds.COMPUTE_ENVIRONMENT, SCHEDULING_POLICY: kinds.SCHEDULING_POLICY,
+}
+"""The kind each ARN resource type names."""
+SHARED_RESOURCES = frozenset(resource for resource, kind in TAGGABLE.items() if not kind.namespaced)
 """Cluster-scoped: every namespace sees them, so only admins may tag them (HTTP front end)."""
 MAX_TAGS = 50
 WRITE_ATTEMPTS = 20  # generous: every lost race means another writer succeeded
@@ -34,8 +38,8 @@ WRITE_ATTEMPTS = 20  # generous: every lost race means another writer succeeded
 def _taggable(resource_arn: Any) -> tuple[str, str]:
     """``(resource type, name)`` of the ARN, refusing types that cannot be tagged."""
     resource, name = parse_arn(resource_arn, field="resourceArn")
-    if resource not in KINDS:
-        raise ClientException(f"resourceArn: {resource!r} resources cannot be tagged (one of {', '.join(KINDS)})")
+    if resource not in TAGGABLE:
+        raise ClientException(f"resourceArn: {resource!r} resources cannot be tagged (one of {', '.join(TAGGABLE)})")
     return resource, name
 
 
@@ -53,7 +57,7 @@ async def _target(ctx: Context, resource_arn: Any) -> Obj:
         return await find_job(ctx, ref, field="resourceArn")
     if resource == JOB_DEFINITION:
         name = name.split(":", 1)[0]
-    return await read(ctx, KINDS[resource], name, field="resourceArn")
+    return await read(ctx, TAGGABLE[resource].name, name, field="resourceArn")
 
 
 async def _rewrite(ctx: Context, resource_arn: Any, change) -> None:

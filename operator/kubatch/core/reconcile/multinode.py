@@ -24,6 +24,7 @@ from kubatch.core.reconcile.jobstatus import job_patch, transition_event, transi
 from kubatch.core.reconcile.podspec import attempt_pod
 from kubatch.core.reconcile.settings import Settings
 from kubatch.core.reconcile.world import Obj, World, meta, spec, status
+from kubatch.kinds import owner_reference
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -45,9 +46,7 @@ def main_service(job: Obj) -> dict[str, Any]:
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": service_name(job), "namespace": meta(job)["namespace"],
                      "labels": {LABEL_JOB_ID: meta(job)["uid"]},
-                     "ownerReferences": [{"apiVersion": job.get("apiVersion", "kubatch.io/v1alpha1"),
-                                          "kind": "BatchJob", "name": meta(job)["name"], "uid": meta(job)["uid"],
-                                          "controller": True, "blockOwnerDeletion": False}]},
+                     "ownerReferences": [owner_reference(job)]},
         "spec": {"clusterIP": "None", "publishNotReadyAddresses": True,
                  "selector": {LABEL_JOB_ID: meta(job)["uid"], LABEL_NODE_INDEX: str(main_node(resolved))}},
     }

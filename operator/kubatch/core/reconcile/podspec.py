@@ -16,6 +16,7 @@ from kubatch.core.definition import container_gpus, container_memory_mib, contai
 from kubatch.core.multinode import main_node, node_container, num_nodes
 from kubatch.core.pods import Attempt, ComputePlacement, aws_environment, build_container_pod, harden, pod_object
 from kubatch.core.reconcile.world import Obj, meta, spec, status
+from kubatch.kinds import owner_reference
 
 ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -128,11 +129,6 @@ def _node_env(resolved: dict[str, Any], node_index: int | None, main_node_ip: st
     return env
 
 
-def _owner(job: Obj) -> dict[str, Any]:
-    return {"apiVersion": job.get("apiVersion", "kubatch.io/v1alpha1"), "kind": "BatchJob",
-            "name": meta(job)["name"], "uid": meta(job)["uid"], "controller": True, "blockOwnerDeletion": False}
-
-
 def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_index: int | None = None,
                 node_index: int | None = None, main_node_ip: str | None = None) -> dict[str, Any]:
     """The pod of one attempt: of a job, of array child ``array_index``, or of node ``node_index``."""
@@ -148,8 +144,8 @@ def attempt_pod(job: Obj, placement: ComputePlacement, *, attempt: int, array_in
     if container is not None:
         return build_container_pod(attempt=this, placement=placement, container=container,
                                    parameters=resolved.get("parameters") or {}, attempt_duration_seconds=timeout,
-                                   annotations=annotations, owner=_owner(job))
-    return _eks_pod(this, placement, resolved, timeout=timeout, annotations=annotations, owner=_owner(job))
+                                   annotations=annotations, owner=owner_reference(job))
+    return _eks_pod(this, placement, resolved, timeout=timeout, annotations=annotations, owner=owner_reference(job))
 
 
 def _eks_pod(attempt: Attempt, placement: ComputePlacement, resolved: dict[str, Any], *, timeout: int | None,
