@@ -17,13 +17,13 @@ from kubatch.service import ClientException, invoke
 from kubatch.service import children as children_module
 from kubatch.service.array_record import ArrayRecord
 from kubatch.service.child_logs import log
+from kubatch.states import JOB_STATES
 from tests.unit.fake_kube import CREATED_MS as T
 from tests.unit.fake_kube import FakeKube, make_context, make_runtime
 
 UID = "11111111-2222-4333-8444-555555555555"
 DEP_UID = "99999999-2222-4333-8444-555555555555"
 PREFIX = "arn:aws:batch:us-east-1:000000000000:"
-STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 RESOLVED = {"revision": 1, "containerProperties": {"image": "busybox", "command": ["work"]}}
 
 
@@ -188,7 +188,7 @@ async def test_unknown_children_are_left_out_like_unknown_jobs(kube: FakeKube) -
 def test_the_statuses_agree_with_the_operators_counts() -> None:
     record = ArrayRecord(array_job(MIXED))
     counts = Counter(record.status_of(index) for index in range(record.size))
-    assert {state: counts[state] for state in STATES} == MIXED["arrayProperties"]["statusSummary"]
+    assert {state: counts[state] for state in JOB_STATES} == MIXED["arrayProperties"]["statusSummary"]
 
 
 # ------------------------------------------------------------------ waiting children: PENDING or RUNNABLE

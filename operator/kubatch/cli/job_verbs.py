@@ -20,9 +20,9 @@ from kubatch.cli.output import render
 from kubatch.cli.runtime import CommandFailed, Globals, global_options, run
 from kubatch.service import Context
 from kubatch.service.child_logs import log
-from kubatch.service.waiting import TERMINAL, wait_for_job
+from kubatch.service.waiting import wait_for_job
+from kubatch.states import JOB_STATES, TERMINAL_STATES, JobState
 
-STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 ANY_TERMINAL = "any-terminal"
 EXIT_ENDED_OTHERWISE = 1
 EXIT_TIMED_OUT = 124
@@ -49,7 +49,7 @@ async def follow(ctx: Context, *, job: str, until: Collection[str], timeout: flo
     if detail["status"] in until:
         return detail
     what = f"job {detail.get('jobName')} ({detail['jobId']})"
-    if detail["status"] in TERMINAL:
+    if detail["status"] in TERMINAL_STATES:
         why = ": ".join(filter(None, [detail.get("statusReason"), detail.get("statusMessage")]))
         raise CommandFailed(f"{what} is {detail['status']}" + (f" ({why})" if why else ""),
                             exit_code=EXIT_ENDED_OTHERWISE)
@@ -61,7 +61,7 @@ async def wait_after_submit(ctx: Context, response: dict[str, Any], extras: dict
     """``submit-job --wait``: the job must succeed."""
     del settings
     if extras["wait"]:
-        await follow(ctx, job=response["jobId"], until={"SUCCEEDED"}, timeout=extras["wait_timeout"])
+        await follow(ctx, job=response["jobId"], until={JobState.SUCCEEDED}, timeout=extras["wait_timeout"])
 
 
 SUBMIT_EXTRAS = (
@@ -82,14 +82,14 @@ def logs(job: str, attempt: int | None, container: str | None, **values: Any) ->
 
 @click.command("wait", params=global_options())
 @click.argument("job")
-@click.option("--for", "wanted", type=click.Choice([*STATES, ANY_TERMINAL]), default=ANY_TERMINAL,
+@click.option("--for", "wanted", type=click.Choice([*JOB_STATES, ANY_TERMINAL]), default=ANY_TERMINAL,
               show_default=True, help="the state to wait for")
 @click.option("--timeout", type=float, help="seconds to wait at most (default: no limit)")
 @click.option("--interval", type=float, default=POLL_SECONDS, show_default=True, help="seconds between checks")
 def wait(job: str, wanted: str, timeout: float | None, interval: float, **values: Any) -> None:
     """Wait until JOB reaches a state, showing progress on stderr; print its DescribeJobs entry."""
     settings = Globals.take(values)
-    until = TERMINAL if wanted == ANY_TERMINAL else {wanted}
+    until = TERMINAL_STATES if wanted == ANY_TERMINAL else {wanted}
 
     async def work(ctx: Context) -> None:
         detail = await follow(ctx, job=job, until=until, timeout=timeout, interval=interval)

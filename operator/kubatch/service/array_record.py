@@ -6,12 +6,13 @@ ranges of the children that ended (``succeeded``, ``failed``, and by value
 ``exitCodes``, ``attempts``, ``reasons``) and a record per child that is STARTING,
 RUNNING or waiting to retry (``children``). A child with neither is waiting: PENDING
 while a dependency holds it (one of the parent's whole-job dependencies, its N_TO_N
-peer or its SEQUENTIAL predecessor — the operator's own gates decide), otherwise
-RUNNABLE; SUBMITTED while the parent is. That is exactly how the operator counts
-``statusSummary``, so a listing by status agrees with the counts.
+peer or its SEQUENTIAL predecessor), otherwise RUNNABLE; SUBMITTED while the parent is.
+``kubatch.core.array_children`` answers that with the operator's own gates, which is
+exactly how the operator counts ``statusSummary``, so a listing by status agrees with
+the counts.
 
-Ranges are looked up by bisection, never expanded into sets, so reading one child of a
-10,000-child array costs a few comparisons. An ended child keeps only what the ranges
+Ranges are looked up by bisection (``kubatch.core.ranges``), never expanded into sets,
+so reading one child of a 10,000-child array costs a few comparisons. An ended child keeps only what the ranges
 hold: how many attempts it made (each attempt's pod name follows from that), its last
 exit code and, if it failed, its reason; start and stop times come from its pods while
 they are kept.
@@ -19,49 +20,35 @@ they are kept.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kubatch.core.array_children import WaitingChildren, is_array
 from kubatch.core.pods import pod_name
-from kubatch.core.reconcile.arrays import is_array
-from kubatch.core.reconcile.dependencies import Gate, JobIndex, child_gate, job_gate
+from kubatch.core.ranges import IndexRanges, IndexValues
 from kubatch.service.errors import ClientException, ServerException
 from kubatch.service.port import Obj
+from kubatch.states import ACTIVE_STATES, TERMINAL_STATES, JobState
 
-ENDED = ("SUCCEEDED", "FAILED")
-RECORDED = ("STARTING", "RUNNING", "RUNNABLE", "FAILED")
+__all__ = ["ArrayRecord", "Child", "array_size", "is_array", "needs_other_jobs"]
 
-
-class IndexRanges:
-    """``"0-99,120"`` as sorted (first, last) pairs: membership by bisection, nothing expanded."""
-
-    def __init__(self, text: str | None, *, where: str) -> None:
-        pairs = []
-        for part in filter(None, (text or "").split(",")):
-            low, dash, high = part.partition("-")
-            try:
-                pairs.append((int(low), int(high) if dash else int(low)))
-            except ValueError:
-                raise ServerException(f"{where}: bad index range {part!r}") from None
-        pairs.sort()
-        self._firsts = [first for first, _ in pairs]
-        self._lasts = [last for _, last in pairs]
-
-    def __contains__(self, index: int) -> bool:
-        at = bisect_right(self._firsts, index) - 1
-        return at >= 0 and index <= self._lasts[at]
+RECORDED = frozenset({JobState.STARTING, JobState.RUNNING, JobState.RUNNABLE, JobState.FAILED})
+"""The states a child's own record may hold (FAILED: its next pod was refused)."""
 
 
-class IndexValues:
-    """``{"0": "0-4,7", "1": "5"}``: the value (exit code, attempts, reason) an index is filed under."""
+def _ranges(text: str | None, *, where: str) -> IndexRanges:
+    try:
+        return IndexRanges(text)
+    except ValueError as error:
+        raise ServerException(f"{where}: {error}") from None
 
-    def __init__(self, mapping: dict[str, str] | None, *, where: str) -> None:
-        self._ranges = [(value, IndexRanges(text, where=f"{where}.{value}")) for value, text in (mapping or {}).items()]
 
-    def get(self, index: int) -> str | None:
-        return next((value for value, ranges in self._ranges if index in ranges), None)
+def _values(mapping: dict[str, str] | None, *, where: str) -> IndexValues:
+    try:
+        return IndexValues(mapping)
+    except ValueError as error:
+        raise ServerException(f"{where}.{error}") from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +78,7 @@ def array_size(job: Obj) -> int:
 def needs_other_jobs(job: Obj) -> bool:
     """Whether telling PENDING from RUNNABLE children needs the jobs the parent depends on."""
     status = job.get("status") or {}
-    return status.get("status") not in ENDED and any(item.get("jobId") for item in status.get("dependsOn") or [])
+    return status.get("status") not in TERMINAL_STATES and any(item.get("jobId") for item in status.get("dependsOn") or [])
 
 
 class ArrayRecord:
@@ -104,18 +91,16 @@ class ArrayRecord:
         self.name = parent["metadata"]["name"]
         self.size = array_size(parent)
         status = parent.get("status") or {}
-        self.state = status.get("status") or "SUBMITTED"
         self._status = status
         array = status.get("arrayProperties") or {}
         where = f"BatchJob {self.name}: status.arrayProperties"
-        self._succeeded = IndexRanges(array.get("succeeded"), where=f"{where}.succeeded")
-        self._failed = IndexRanges(array.get("failed"), where=f"{where}.failed")
-        self._exit_codes = IndexValues(array.get("exitCodes"), where=f"{where}.exitCodes")
-        self._attempts = IndexValues(array.get("attempts"), where=f"{where}.attempts")
-        self._reasons = IndexValues(array.get("reasons"), where=f"{where}.reasons")
+        self._succeeded = _ranges(array.get("succeeded"), where=f"{where}.succeeded")
+        self._failed = _ranges(array.get("failed"), where=f"{where}.failed")
+        self._exit_codes = _values(array.get("exitCodes"), where=f"{where}.exitCodes")
+        self._attempts = _values(array.get("attempts"), where=f"{where}.attempts")
+        self._reasons = _values(array.get("reasons"), where=f"{where}.reasons")
         self._records: dict[str, dict[str, Any]] = array.get("children") or {}
-        self._jobs = JobIndex([parent, *jobs])
-        self._whole_job_gate: Gate | None = None
+        self._waiting = WaitingChildren(parent, jobs=jobs)
 
     def has(self, index: int) -> bool:
         return 0 <= index < self.size
@@ -123,13 +108,13 @@ class ArrayRecord:
     def status_of(self, index: int) -> str:
         """The child's status alone (cheap: what a listing by status scans)."""
         if index in self._succeeded:
-            return "SUCCEEDED"
+            return JobState.SUCCEEDED
         if index in self._failed:
-            return "FAILED"
+            return JobState.FAILED
         record = self._records.get(str(index))
         if record is not None and record.get("status") in RECORDED:
             return record["status"]
-        return self._waiting(index)[0]
+        return self._waiting.state_of(index)[0]
 
     def indexes(self, status: str | None) -> list[int]:
         """The indexes of the children in ``status`` (all when None), ascending."""
@@ -140,14 +125,14 @@ class ArrayRecord:
     def child(self, index: int) -> Child:
         if not self.has(index):
             raise ClientException(f"job {self.name} has no child {index} (its array size is {self.size})")
-        for state, ranges in (("SUCCEEDED", self._succeeded), ("FAILED", self._failed)):
+        for state, ranges in ((JobState.SUCCEEDED, self._succeeded), (JobState.FAILED, self._failed)):
             if index in ranges:
                 return self._ended(index, state)
         record = self._records.get(str(index))
         if record is not None and record.get("status") in RECORDED:
             return self._recorded(index, record)
-        state, message = self._waiting(index)
-        if state in ENDED:  # the parent ended before this child was ever recorded (e.g. InvalidJob)
+        state, message = self._waiting.state_of(index)
+        if state in TERMINAL_STATES:  # the parent ended before this child was ever recorded (e.g. InvalidJob)
             return Child(index=index, status=state, reason=self._status.get("statusReason"), message=message,
                          stopped_at=self._status.get("stoppedAt"))
         return Child(index=index, status=state, message=message)
@@ -161,7 +146,7 @@ class ArrayRecord:
         attempts = [{"container": {"podName": self.pod_name(index, attempt)}} for attempt in range(1, made + 1)]
         if attempts and exit_code is not None:
             attempts[-1]["container"]["exitCode"] = exit_code
-        return Child(index=index, status=state, reason=self._reasons.get(index) if state == "FAILED" else None,
+        return Child(index=index, status=state, reason=self._reasons.get(index) if state == JobState.FAILED else None,
                      attempts=tuple(attempts), made=made)
 
     def _recorded(self, index: int, record: dict[str, Any]) -> Child:
@@ -169,26 +154,11 @@ class ArrayRecord:
         attempts = tuple(record.get("attempts") or [])
         count = int(record.get("attemptCount") or 0)
         first_start = attempts[0].get("startedAt") if attempts else None
-        if state == "FAILED":  # its next pod was refused; the next cycle files it under the ranges
+        if state == JobState.FAILED:  # its next pod was refused; the next cycle files it under the ranges
             return Child(index=index, status=state, reason=record.get("statusReason"), attempts=attempts,
                          made=len(attempts), started_at=first_start, stopped_at=record.get("stoppedAt"))
-        running = state in ("STARTING", "RUNNING")
+        running = state in ACTIVE_STATES
         return Child(index=index, status=state, reason=None if running else record.get("statusReason"),
                      attempts=attempts, made=count, running=running,
                      started_at=first_start or (record.get("startedAt") if running else None),
                      compute_environment=record.get("computeEnvironment") if running else None)
-
-    def _waiting(self, index: int) -> tuple[str, str | None]:
-        """A child without record or range: SUBMITTED, PENDING or RUNNABLE (or its ended parent's state)."""
-        if self.state in ENDED or self.state == "SUBMITTED":
-            return self.state, self._status.get("statusMessage")
-        if self._whole_job_gate is None:
-            self._whole_job_gate = job_gate(self.parent, self._jobs)
-        gate = self._whole_job_gate
-        if gate.open:
-            gate = child_gate(self.parent, index, self._jobs)
-        if gate.open:
-            return "RUNNABLE", self._status.get("statusMessage")
-        if gate.failed_on:
-            return "PENDING", f"Dependency {gate.failed_on} failed"
-        return "PENDING", f"Waiting for dependency {gate.waiting_on}"

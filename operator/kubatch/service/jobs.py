@@ -40,6 +40,7 @@ from kubatch.service.objects import CONFLICT, read
 from kubatch.service.paging import page
 from kubatch.service.port import Obj
 from kubatch.service.shapes import JOB_NAME_ANNOTATION, current_revision, job_detail, job_summary, present
+from kubatch.states import JOB_STATES
 
 KIND = "BatchJob"
 SPEC_FIELDS = model_fields(BatchJobSpec, excluding=["cancelRequest", "terminateRequest"])
@@ -51,7 +52,6 @@ AWS_ONLY = {
 }
 UNSUPPORTED = {"ecsPropertiesOverride": "use containerOverrides or eksPropertiesOverride"}
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 DESCRIBE_MAX = 100
 LIST_LIMIT = 1000
 FORBIDDEN = 403
@@ -223,8 +223,8 @@ async def list_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
                              "filters"})
     filters = [_filter(item) for item in request.get("filters") or []]
     status = request.get("jobStatus")
-    if status is not None and status not in STATUSES:
-        raise ClientException(f"jobStatus: must be one of {', '.join(STATUSES)}")
+    if status is not None and status not in JOB_STATES:
+        raise ClientException(f"jobStatus: must be one of {', '.join(JOB_STATES)}")
     if status is None and not filters:
         status = "RUNNING"
     scope = _scope(request)

@@ -16,8 +16,7 @@ from typing import Any
 from kubatch.service.context import Context
 from kubatch.service.job_refs import find_job, parse_job_ref
 from kubatch.service.jobs import describe_one
-
-TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
+from kubatch.states import TERMINAL_STATES
 
 
 def _seen(detail: dict[str, Any]) -> tuple[Any, ...]:
@@ -39,7 +38,7 @@ async def wait_for_job(ctx: Context, *, job: str, until: Collection[str], timeou
         if _seen(detail) != last:
             progress(detail)
             last = _seen(detail)
-        if detail["status"] in until or detail["status"] in TERMINAL:
+        if detail["status"] in until or detail["status"] in TERMINAL_STATES:
             return detail
         if deadline is not None and time.monotonic() >= deadline:
             return detail
