@@ -101,15 +101,20 @@ def test_seed_submit_job_line(seeded: Kubatch, kube: FakeKube) -> None:
 
 def test_structured_flags_in_shorthand_and_json(seeded: Kubatch, kube: FakeKube) -> None:
     first = seeded("submit-job", "--job-name", "first", "--job-definition", "my-batch-job", "--job-queue", "my-queue")
+    assert seeded("create-scheduling-policy", "--name", "fair", "--fairshare-policy",
+                  "shareDistribution=[{shareIdentifier=teamA}]").code == 0
+    assert seeded("create-job-queue", "--job-queue-name", "fair-queue", "--priority", "1",
+                  "--scheduling-policy-arn", PREFIX + "scheduling-policy/fair",
+                  "--compute-environment-order", '[{"computeEnvironment": "my-fargate-env", "order": 1}]').code == 0
     result = seeded("submit-job", "--job-name", "my-array", "--job-definition", "my-batch-job:1",
-                    "--job-queue", PREFIX + "job-queue/my-queue", "--array-properties", "size=100",
+                    "--job-queue", PREFIX + "job-queue/fair-queue", "--array-properties", "size=100",
                     "--depends-on", f"jobId={first.json['jobId']},type=N_TO_N", "jobId=first",
                     "--timeout", "attemptDurationSeconds=120", "--retry-strategy", "attempts=3",
                     "--container-overrides", '{"command": ["x"]}', "--scheduling-priority-override", "5",
                     "--share-identifier", "teamA", "--propagate-tags", "--tags", "team=data")
     assert result.code == 0, result.err
     assert kube.stored("BatchJob", "my-array")["spec"] == {
-        "jobDefinition": "my-batch-job:1", "jobQueue": "my-queue", "arrayProperties": {"size": 100},
+        "jobDefinition": "my-batch-job:1", "jobQueue": "fair-queue", "arrayProperties": {"size": 100},
         "dependsOn": [{"jobId": first.json["jobId"], "type": "N_TO_N"}, {"jobId": "first"}],
         "timeout": {"attemptDurationSeconds": 120}, "retryStrategy": {"attempts": 3},
         "containerOverrides": {"command": ["x"]}, "schedulingPriorityOverride": 5, "shareIdentifier": "teamA",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kubatch.core.targets import TargetError, check_queue
 from kubatch.kube.client import ApiError
 from kubatch.service import ClientException, invoke
 from kubatch.service.shapes import JOB_NAME_ANNOTATION
@@ -88,6 +89,24 @@ async def test_a_disabled_queue_accepts_no_jobs(kube: FakeKube) -> None:
     await invoke(ctx, "UpdateJobQueue", {"jobQueue": "my-queue", "state": "DISABLED"})
     with pytest.raises(ClientException, match="jobQueue: JobQueue 'my-queue' is DISABLED"):
         await invoke(ctx, "SubmitJob", SIMPLE)
+
+
+async def test_submit_job_and_the_planner_refuse_share_identifiers_with_the_same_words(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    with pytest.raises(ClientException) as refused:
+        await invoke(ctx, "SubmitJob", {**SIMPLE, "shareIdentifier": "teamA"})
+    with pytest.raises(TargetError) as planned:
+        check_queue("my-queue", kube.stored("JobQueue", "my-queue", None), share_identifier="teamA")
+    assert str(refused.value) == f"{planned.value.field}: {planned.value.detail}" == (
+        "shareIdentifier: JobQueue 'my-queue' has no scheduling policy (FIFO); remove the share identifier")
+    assert str(planned.value) == f"spec.{refused.value}"
+    await invoke(ctx, "CreateSchedulingPolicy", {"name": "fair", "fairsharePolicy": {}})
+    await invoke(ctx, "UpdateJobQueue", {"jobQueue": "my-queue",
+                                         "schedulingPolicyArn": PREFIX + "scheduling-policy/fair"})
+    with pytest.raises(ClientException, match="^shareIdentifier: required on JobQueue 'my-queue', which has a sched"):
+        await invoke(ctx, "SubmitJob", SIMPLE)
+    await invoke(ctx, "SubmitJob", {**SIMPLE, "shareIdentifier": "teamA"})
+    assert job_spec(kube, "my-analysis")["shareIdentifier"] == "teamA"
 
 
 async def test_checks_are_skipped_where_rbac_forbids_reading(kube: FakeKube) -> None:

@@ -1,8 +1,8 @@
 """SubmitJob, DescribeJobs, ListJobs, CancelJob, TerminateJob.
 
 SubmitJob creates a BatchJob whose spec is the request (ARNs reduced to names) after
-checking it with the API model and checking that the queue and the definition exist,
-so mistakes fail at once with a ClientException instead of an InvalidJob later. AWS
+checking it with the API model, that the queue takes it (the planner's own rules, in
+``kubatch.core.targets``) and that the definition exists, so mistakes fail at once with a ClientException instead of an InvalidJob later. AWS
 job names are not unique, Kubernetes names are: the object is named after the job
 (lowercased, ``_`` as ``-``), with a random suffix when that name is taken, and the
 AWS name is kept in an annotation when it differs. The job id is the object's uid.
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubatch.api import BatchJobSpec, StopRequest
+from kubatch.core.targets import TargetError, check_queue
 from kubatch.kube.client import ApiError
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
@@ -68,11 +69,16 @@ def _dependencies(values: Any) -> Any:
 
 
 async def _check_target(ctx: Context, spec: dict[str, Any]) -> None:
-    """The queue exists and is ENABLED, the definition (and revision) exists; skipped where RBAC forbids reading."""
+    """The queue takes the job (``core.targets``' rules), the definition (and revision) exists.
+
+    Skipped where RBAC forbids reading them; the operator checks again when the job arrives.
+    """
     try:
         queue = await read(ctx, "JobQueue", spec["jobQueue"], field="jobQueue")
-        if (queue.get("spec") or {}).get("state") == "DISABLED":
-            raise ClientException(f"jobQueue: JobQueue {spec['jobQueue']!r} is DISABLED and accepts no new jobs")
+        try:
+            check_queue(spec["jobQueue"], queue, share_identifier=spec.get("shareIdentifier"))
+        except TargetError as error:
+            raise ClientException(f"{error.field}: {error.detail}") from None
         ref = reference(spec["jobDefinition"], field="jobDefinition")
         definition = await read(ctx, "JobDefinition", ref.name, field="jobDefinition")
     except ApiError as error:

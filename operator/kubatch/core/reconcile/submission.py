@@ -30,6 +30,7 @@ from kubatch.core.reconcile.definitions import find_revision
 from kubatch.core.reconcile.dependencies import JobIndex, resolve_depends_on
 from kubatch.core.reconcile.jobstatus import job_event, job_patch, transition_fields
 from kubatch.core.reconcile.world import Obj, World, labels_match, meta, spec
+from kubatch.core.targets import check_queue
 
 REFERENCE_GRACE_SECONDS = 30
 
@@ -143,25 +144,11 @@ def _check_privileged(resolved: dict, queue: Obj, world: World) -> None:
 def _check_queue(job: Obj, world: World, *, namespace: str) -> None:
     name = spec(job).get("jobQueue")
     queue = world.queues.get(name)
-    if queue is None:
-        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not exist")
-    if spec(queue).get("state", "ENABLED") == "DISABLED":
-        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} is DISABLED and accepts no new jobs")
-    share = spec(job).get("shareIdentifier")
-    if spec(queue).get("schedulingPolicy") and not share:
-        raise InvalidJobError(f"spec.shareIdentifier: required on JobQueue {name!r}, which has a scheduling policy")
-    if share and not spec(queue).get("schedulingPolicy"):
-        raise InvalidJobError(f"spec.shareIdentifier: JobQueue {name!r} has no scheduling policy (FIFO); "
-                              "remove the share identifier")
-    ces = [entry["computeEnvironment"] for entry in spec(queue).get("computeEnvironmentOrder") or []]
-    if not any(ce in world.compute_environments for ce in ces):
-        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} has no valid compute environment "
-                              f"({', '.join(ces)} do not exist)")
     namespace_labels = (meta(world.namespaces[namespace]).get("labels") or {}) \
         if namespace in world.namespaces else {"kubernetes.io/metadata.name": namespace}
-    if not labels_match(spec(queue).get("namespaceSelector"), namespace_labels):
-        raise InvalidJobError(f"spec.jobQueue: JobQueue {name!r} does not accept jobs from namespace "
-                              f"{namespace!r} (its namespaceSelector does not match)")
+    selected = queue is None or labels_match(spec(queue).get("namespaceSelector"), namespace_labels)
+    check_queue(name, queue, share_identifier=spec(job).get("shareIdentifier"),
+                compute_environments=world.compute_environments, namespace=namespace, namespace_selected=selected)
 
 
 def runnable_at_once(job: Obj, submission: Step | None) -> Obj | None:
