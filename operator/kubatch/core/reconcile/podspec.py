@@ -85,27 +85,44 @@ def pod_demand(resolved: dict[str, Any]) -> Demand:
     return Demand(vcpus or 1.0, memory, gpus)
 
 
-_DEMANDS: dict[str, tuple[dict[str, Any], Demand]] = {}
-_DEMANDS_KEPT = 200_000
+class DemandMemo:
+    """``pod_demand`` remembered per definition object: a cache of a pure function, bounded.
 
-
-def job_demand(job: Obj) -> Demand:
-    """``pod_demand`` of a job's frozen definition, remembered while the job object is the same.
-
-    Planning touches every RUNNABLE job each cycle; most of them have not changed since
-    the last cycle, so their demand is reused (the cache checks object identity, never
-    trusting a uid alone).
+    Planning asks every RUNNABLE and running job's demand each cycle, and most frozen
+    definitions are the same objects as last cycle (the store replaces a job's dict
+    only when the job changes), so the answer is looked up by the definition object's
+    identity. The entry holds the object itself: an id is never trusted alone, and it
+    cannot be reused while the entry lives. Jobs that share one definition object share
+    one entry. Past ``limit`` entries the memo starts afresh, so it never holds more
+    than ``limit`` definitions the store has dropped.
     """
-    resolved = status(job).get("resolvedDefinition") or {}
-    uid = meta(job)["uid"]
-    cached = _DEMANDS.get(uid)
-    if cached is not None and cached[0] is resolved:
-        return cached[1]
-    if len(_DEMANDS) >= _DEMANDS_KEPT:
-        _DEMANDS.clear()
-    demand = pod_demand(resolved)
-    _DEMANDS[uid] = (resolved, demand)
-    return demand
+
+    def __init__(self, *, limit: int) -> None:
+        self._limit = limit
+        self._by_id: dict[int, tuple[dict[str, Any], Demand]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __call__(self, resolved: dict[str, Any]) -> Demand:
+        cached = self._by_id.get(id(resolved))
+        if cached is not None and cached[0] is resolved:
+            return cached[1]
+        if len(self._by_id) >= self._limit:
+            self._by_id.clear()
+        demand = pod_demand(resolved)
+        self._by_id[id(resolved)] = (resolved, demand)
+        return demand
+
+
+DEMANDS = DemandMemo(limit=200_000)
+"""The planner's memo of demands: pure, so sharing it between cycles (and worlds) cannot change a decision."""
+
+
+def job_demand(job: Obj, *, memo: DemandMemo = DEMANDS) -> Demand:
+    """``pod_demand`` of a job's frozen definition, through ``memo``."""
+    resolved = status(job).get("resolvedDefinition")
+    return memo(resolved) if resolved else pod_demand({})
 
 
 def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
