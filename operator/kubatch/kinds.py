@@ -28,10 +28,6 @@ class Kind:
     namespaced: bool
 
     @property
-    def singular(self) -> str:
-        return self.name.lower()
-
-    @property
     def scope(self) -> Literal["Namespaced", "Cluster"]:
         return "Namespaced" if self.namespaced else "Cluster"
 

@@ -157,7 +157,7 @@ class CrdNames:
 
     @property
     def singular(self) -> str:
-        return self.kind.singular
+        return self.kind.name.lower()
 
     @property
     def shortNames(self) -> tuple[str, ...]:
