@@ -39,6 +39,14 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
     return error.status in (409, 422) or (error.status == 403 and "violates PodSecurity" in error.message)
 
 
+def plan_cycle(store: Store, *, settings: Settings, now_ms: int) -> list[Step]:
+    """A cycle's thinking, before any write: snapshot the store, plan, export the gauges."""
+    world = World.from_objects(store.objects, store.pods_by_job)
+    steps = plan(world, now_ms=now_ms, settings=settings)
+    export_gauges(world)
+    return steps
+
+
 class ReconcileLoop:
     def __init__(self, *, store: Store, kube: Kube, logger: logging.Logger, settings: Settings,
                  limiter: WriteLimiter, events: EventRecorder, namespaces: tuple[str, ...] = ()) -> None:
@@ -110,9 +118,7 @@ class ReconcileLoop:
     async def cycle(self) -> float:
         """One cycle; returns the seconds it spent planning."""
         started = time.perf_counter()
-        world = World.from_objects(self._store.objects, self._store.pods_by_job)
-        steps = plan(world, now_ms=int(time.time() * 1000), settings=self._settings)
-        export_gauges(world)
+        steps = plan_cycle(self._store, settings=self._settings, now_ms=int(time.time() * 1000))
         planning_seconds = time.perf_counter() - started
         metrics.CYCLE_SECONDS.observe(planning_seconds)
         if steps:
