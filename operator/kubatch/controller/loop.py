@@ -22,7 +22,7 @@ from kubatch.controller.ratelimit import WriteLimiter
 from kubatch.controller.store import Store, merged
 from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
-from kubatch.core.reconcile import Settings, World, plan
+from kubatch.core.reconcile import Settings, plan
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
 
@@ -41,7 +41,7 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
 
 def plan_cycle(store: Store, *, settings: Settings, now_ms: int) -> list[Step]:
     """A cycle's thinking, before any write: snapshot the store, plan, export the gauges."""
-    world = World.from_objects(store.objects, store.pods_by_job)
+    world = store.snapshot()
     steps = plan(world, now_ms=now_ms, settings=settings)
     export_gauges(world)
     return steps
