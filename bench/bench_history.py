@@ -69,19 +69,22 @@ def cluster() -> list[tuple[str, dict[str, Any]]]:
     return [("ComputeEnvironment", ce), ("JobQueue", queue)]
 
 
-def _job(name: str, uid: str, version: int, status: dict[str, Any]) -> dict[str, Any]:
+def _job(name: str, uid: str, version: int, job_spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "batch.kubatch.io/v1", "kind": "BatchJob",
             "metadata": {"name": name, "namespace": "ns", "uid": uid, "resourceVersion": str(version),
                          "generation": 1, "creationTimestamp": CREATED, "managedFields": MANAGED_FIELDS},
-            "spec": {"jobDefinition": "etl", "jobQueue": "q", "parameters": {"greeting": "hello"}},
+            "spec": job_spec,
             "status": status}
 
 
-def runnable_job(index: int) -> dict[str, Any]:
+def runnable_job(index: int, *, own_parameters: bool = False) -> dict[str, Any]:
+    """A RUNNABLE job of definition ``etl``; with ``own_parameters``, a parameter of its own."""
     uid = f"00000000-0000-4000-8000-{index:012d}"
-    resolved = resolve_job(job_spec={"jobDefinition": "etl", "jobQueue": "q"}, definition_spec=DEFINITION_SPEC,
-                           revision=3)
-    return _job(f"etl-run-{index:06d}", uid, 2_000_000 + index, {
+    job_spec = {"jobDefinition": "etl", "jobQueue": "q", "parameters": {"greeting": "hello"}}
+    if own_parameters:
+        job_spec["parameters"] = {"greeting": f"hello-{index}"}
+    resolved = resolve_job(job_spec=job_spec, definition_spec=DEFINITION_SPEC, revision=3)
+    return _job(f"etl-run-{index:06d}", uid, 2_000_000 + index, job_spec, {
         "jobId": uid, "jobQueue": "q", "status": "RUNNABLE", "statusReason": None,
         "statusMessage": "Waiting to be placed on a compute environment", "createdAt": NOW_MS - 60_000 + index,
         "runnableAt": NOW_MS - 30_000, "observedGeneration": 1, "attemptCount": 0, "attempts": [],
@@ -203,6 +206,8 @@ def main() -> None:
     gc.collect()
     print("\nbytes kept in the store per job (tracemalloc, 2,000 jobs)")
     print(f"  RUNNABLE job:                 {bytes_kept(lambda i: [('BatchJob', runnable_job(10_000 + i))]):8.0f}")
+    print(f"  RUNNABLE job, own parameter:  "
+          f"{bytes_kept(lambda i: [('BatchJob', runnable_job(10_000 + i, own_parameters=True))]):8.0f}")
     print(f"  SUCCEEDED job:                {bytes_kept(lambda i: [('BatchJob', finished_job(i)[0])]):8.0f}")
     print(f"  SUCCEEDED job and its pod:    {bytes_kept(lambda i: list(zip(('BatchJob', 'Pod'), finished_job(i)))):8.0f}")
 

@@ -8,6 +8,12 @@ refuses them (``roll_back``), as Kueue's cache does; the API's answer then repla
 the assumption (``record``), so the next cycle never re-plans what was just done.
 Objects are kept only if newer than what is held: a late watch event cannot roll the
 store back behind a write the loop has already seen.
+
+What it holds costs what is live, not the history (issue 17): a finished job, once the
+API server says so, is kept as a compact record of the few fields anything reads
+(``FinishedJob``, about 500 bytes) and its pods are let go; a live job is kept without
+what nothing reads (managedFields, annotations), its spec and resolved definition shared
+with every equal one. ``bench/bench_history.py`` measures both.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import copy
 import sys
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubatch.core.pods import LABEL_JOB_ID
@@ -126,10 +132,14 @@ class _SharedList(list):
 
 
 def _identity(value: Any) -> Hashable:
-    """What tells a (shared) value apart from an unequal one: its id for containers, itself for scalars."""
-    if type(value) in (_SharedDict, _SharedList):
-        return id(value)
-    return type(value).__name__, value
+    """What tells a (shared) value apart from an unequal one in a key: strings and integers are
+    themselves, a shared container its id (in a 1-tuple), other scalars their type and value."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
+    if kind is _SharedDict or kind is _SharedList:
+        return (id(value),)
+    return kind.__name__, value
 
 
 class SharedValues:
@@ -155,7 +165,7 @@ class SharedValues:
         if isinstance(value, dict):
             items = [(sys.intern(name) if isinstance(name, str) else name, self.share(item))
                      for name, item in value.items()]
-            key: Hashable = ("{", *((name, _identity(item)) for name, item in items))
+            key: Hashable = ("{", *(part for name, item in items for part in (name, _identity(item))))
             held = self._held.get(key)
             if held is None:
                 held = self._held[key] = _SharedDict(items)
@@ -195,7 +205,7 @@ class Store:
     - ``pods_by_job[job uid][pod name]``: the pods of live jobs (``objects["Pod"]`` is the
       same pods by name); a finished job's pods are not kept: nothing plans it any more.
 
-    Every change goes through ``_put`` or ``_drop``, which keep these consistent.
+    Every change goes through ``_hold``, ``_drop`` or ``finished.put``, which keep these consistent.
     """
 
     objects: dict[str, dict[Key, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
