@@ -12,6 +12,7 @@ Run from the repository root with the project's interpreter:
 
     python bench/bench_history.py                  # 0, 10,000, 100,000 finished; 5 runs
     python bench/bench_history.py --runs 3 0 10000
+    python bench/bench_history.py --rss 100000     # only: RSS growth per finished job
 
 Prints the raw milliseconds of every run (the sizes interleaved run by run, so load
 on the machine hits them alike), then median (min-max); then tracemalloc's bytes
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import statistics
 import time
 import tracemalloc
@@ -180,11 +182,32 @@ def bytes_kept(make, count: int = 2_000) -> float:
     return (after - before) / count
 
 
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_growth_per_finished_job(count: int) -> float:
+    """In this (fresh) process: how much the resident set grows per finished job fed to a store."""
+    gc.collect()
+    before = resident_bytes()
+    store = store_beside(count)
+    gc.collect()
+    grown = resident_bytes() - before
+    del store
+    return grown / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("finished", nargs="*", type=int, default=[0, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rss", type=int, metavar="N", help="only: RSS growth per finished job, N of them")
     args = parser.parse_args()
+    if args.rss:
+        print(f"RSS growth per finished job ({args.rss:,} of them, fresh process): "
+              f"{rss_growth_per_finished_job(args.rss):.0f} bytes")
+        return
     stores = {}
     for count in args.finished:
         started = time.perf_counter()
