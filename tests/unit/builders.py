@@ -20,6 +20,7 @@ from kubatch.core.actions import Action, Emit, PatchStatus, Step
 from kubatch.core.definition import resolve_job
 from kubatch.core.pods import LABEL_ATTEMPT, LABEL_CE, LABEL_JOB_ID, LABEL_JOB_NAME, pod_name
 from kubatch.core.reconcile import World, plan
+from kubatch.core.reconcile.finished import FinishedJob, FinishedJobs, is_finished
 
 Obj = dict[str, Any]
 
@@ -322,14 +323,18 @@ def healthy() -> list[Obj]:
 
 
 def world(*objects: Obj) -> World:
-    """Index objects (any kind, pods included) as the controller's store does."""
+    """Index objects (any kind, pods included) as the controller's store does: finished jobs as their
+    compact records."""
     jobs: list[Obj] = []
+    finished = FinishedJobs()
     pods: dict[str, dict[str, Obj]] = defaultdict(dict)
     definitions: dict[tuple[str, str], Obj] = {}
     by_kind: dict[str, dict[str, Obj]] = defaultdict(dict)
     for obj in objects:
         kind, metadata = obj["kind"], obj["metadata"]
-        if kind == "BatchJob":
+        if kind == "BatchJob" and is_finished(obj):
+            finished.put(FinishedJob.of(obj))
+        elif kind == "BatchJob":
             jobs.append(obj)
         elif kind == "Pod":
             pods[metadata["ownerReferences"][0]["uid"]][metadata["name"]] = obj
@@ -338,7 +343,7 @@ def world(*objects: Obj) -> World:
         else:
             by_kind[kind][metadata["name"]] = obj
     return World(
-        jobs=jobs, pods_by_job=dict(pods), definitions=definitions,
+        jobs=jobs, finished=finished, pods_by_job=dict(pods), definitions=definitions,
         queues=by_kind["JobQueue"], compute_environments=by_kind["ComputeEnvironment"],
         scheduling_policies=by_kind["SchedulingPolicy"], nodes=by_kind["Node"], namespaces=by_kind["Namespace"],
     )

@@ -1,12 +1,11 @@
 """Set the state gauges from the snapshot the planner just used.
 
-Why from the snapshot: counting here, once per cycle, costs one pass over jobs the
-loop already holds; CE usage is the planner's own count, as written to the CE's status.
+Why from the snapshot: counting here, once per cycle, costs one pass over the live jobs
+the loop already holds (finished ones are counted as the store keeps them); CE usage is
+the planner's own count, as written to the CE's status.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 from kubatch import metrics
 from kubatch.core.lifecycle import JobState
@@ -14,9 +13,7 @@ from kubatch.core.reconcile.world import World, spec, status
 
 
 def export_gauges(world: World) -> None:
-    jobs: Counter[tuple[str, str]] = Counter()
-    for job in world.jobs:
-        jobs[(spec(job).get("jobQueue", ""), status(job).get("status") or JobState.SUBMITTED.value)] += 1
+    jobs = world.job_counts()
     for gauge in (metrics.JOBS, metrics.CE_USED_VCPUS, metrics.CE_MAX_VCPUS):
         gauge.clear()  # queues and CEs deleted since the last cycle drop out
     for queue in world.queues:

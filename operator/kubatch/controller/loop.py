@@ -22,7 +22,7 @@ from kubatch.controller.ratelimit import WriteLimiter
 from kubatch.controller.store import Store, merged
 from kubatch.core.actions import Action, CreatePod, CreateService, DeletePod, Emit, PatchStatus, Step
 from kubatch.controller.gauges import export_gauges
-from kubatch.core.reconcile import Settings, World, plan
+from kubatch.core.reconcile import Settings, plan
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import KINDS, ApiError, Kube, NotFound
 
@@ -37,6 +37,14 @@ def refuses_the_pod_for_good(error: ApiError) -> bool:
     invalid spec (422), or Pod Security admission in the job's namespace (403 "violates PodSecurity").
     Other refusals (RBAC, quota) may clear, so the job stays RUNNABLE and the write is retried."""
     return error.status in (409, 422) or (error.status == 403 and "violates PodSecurity" in error.message)
+
+
+def plan_cycle(store: Store, *, settings: Settings, now_ms: int) -> list[Step]:
+    """A cycle's thinking, before any write: snapshot the store, plan, export the gauges."""
+    world = store.snapshot()
+    steps = plan(world, now_ms=now_ms, settings=settings)
+    export_gauges(world)
+    return steps
 
 
 class ReconcileLoop:
@@ -110,9 +118,7 @@ class ReconcileLoop:
     async def cycle(self) -> float:
         """One cycle; returns the seconds it spent planning."""
         started = time.perf_counter()
-        world = World.from_objects(self._store.objects, self._store.pods_by_job)
-        steps = plan(world, now_ms=int(time.time() * 1000), settings=self._settings)
-        export_gauges(world)
+        steps = plan_cycle(self._store, settings=self._settings, now_ms=int(time.time() * 1000))
         planning_seconds = time.perf_counter() - started
         metrics.CYCLE_SECONDS.observe(planning_seconds)
         if steps:

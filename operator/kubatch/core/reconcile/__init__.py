@@ -92,7 +92,7 @@ def _runnable_job(job: Obj, world: World, candidates: list[Candidate], holdings:
 
 def plan(world: World, *, now_ms: int, settings: Settings = Settings()) -> list[Step]:
     steps: list[Step] = plan_definitions(world)
-    jobs = JobIndex(world.jobs)
+    jobs = JobIndex(world.jobs, world.finished)
     candidates: list[Candidate] = []
     holdings: list[Holding] = []
     arrays: list[ArrayCycle] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubatch.core.definition import InvalidJobError
 from kubatch.core.ranges import decode
+from kubatch.core.reconcile.finished import FinishedJobs
 from kubatch.core.reconcile.world import Obj, meta, spec, status
 
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
@@ -35,18 +36,32 @@ OPEN = Gate(open=True)
 
 
 class JobIndex:
-    """All jobs by (namespace, name) and by uid, with array children's outcomes decoded once per cycle."""
+    """Every job by uid and by (namespace, name), live ones and finished records alike, with array
+    children's outcomes decoded once per cycle."""
 
-    def __init__(self, jobs: list[Obj]) -> None:
-        self.by_name = {(meta(j)["namespace"], meta(j)["name"]): j for j in jobs}
-        self.by_uid = {meta(j)["uid"]: j for j in jobs}
+    def __init__(self, jobs: list[Obj], finished: FinishedJobs | None = None) -> None:
+        self._by_name = {(meta(j)["namespace"], meta(j)["name"]): j for j in jobs}
+        self._by_uid = {meta(j)["uid"]: j for j in jobs}
+        self._finished = finished if finished is not None else FinishedJobs()
         self._children: dict[str, tuple[set[int], set[int]]] = {}
 
+    def with_uid(self, uid: str) -> Obj | None:
+        job = self._by_uid.get(uid)
+        if job is None and (record := self._finished.with_uid(uid)) is not None:
+            job = self._by_uid[uid] = record.as_object()
+        return job
+
+    def named(self, namespace: str, name: str) -> Obj | None:
+        job = self._by_name.get((namespace, name))
+        if job is None and (record := self._finished.named(namespace, name)) is not None:
+            job = self._by_name[(namespace, name)] = record.as_object()
+        return job
+
     def find(self, namespace: str, ref: str) -> Obj | None:
-        job = self.by_uid.get(ref)
+        job = self.with_uid(ref)
         if job is not None and meta(job)["namespace"] == namespace:
             return job
-        return self.by_name.get((namespace, ref))
+        return self.named(namespace, ref)
 
     def child_outcome(self, job: Obj, index: int) -> str | None:
         uid = meta(job)["uid"]
@@ -94,7 +109,7 @@ def job_gate(job: Obj, jobs: JobIndex) -> Gate:
     for dependency in status(job).get("dependsOn") or []:
         if dependency.get("type") in ("N_TO_N", "SEQUENTIAL"):
             continue
-        target = jobs.by_uid.get(dependency["jobId"])
+        target = jobs.with_uid(dependency["jobId"])
         state = status(target).get("status") if target else FAILED
         if state == FAILED:
             return Gate(open=False, failed_on=_name(target) if target else dependency["jobId"])
@@ -112,7 +127,7 @@ def child_gate(job: Obj, index: int, jobs: JobIndex) -> Gate:
             if other < 0:
                 continue
         elif kind == "N_TO_N":
-            target, other = jobs.by_uid.get(dependency["jobId"]), index
+            target, other = jobs.with_uid(dependency["jobId"]), index
             if target is None:
                 return Gate(open=False, failed_on=dependency["jobId"])
         else:

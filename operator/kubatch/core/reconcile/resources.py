@@ -89,9 +89,7 @@ def _utilization(queue: Obj, holdings: list[Holding], *, now_ms: int) -> dict[st
 
 def plan_queue_status(world: World, *, holdings: list[Holding], front_of_queue: Mapping[str, Sequence[str]],
                       share_usage: ShareUsage = ShareUsage(by_queue={}), now_ms: int) -> list[Step]:
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for job in world.jobs:
-        counts[spec(job).get("jobQueue", "")][status(job).get("status") or JobState.SUBMITTED.value] += 1
+    counts = world.job_counts()
     held: dict[str, list[Holding]] = defaultdict(list)
     for holding in holdings:
         held[spec(holding.job).get("jobQueue", "")].append(holding)
@@ -103,7 +101,7 @@ def plan_queue_status(world: World, *, holdings: list[Holding], front_of_queue: 
             "status": "INVALID" if missing else "VALID",
             "statusReason": f"ComputeEnvironment {', '.join(missing)} does not exist" if missing
             else "JobQueue Healthy",
-            "jobCounts": {state.value: counts[name][state.value] for state in JobState},
+            "jobCounts": {state.value: counts[(name, state.value)] for state in JobState},
             "frontOfQueue": _front(queue, front_of_queue.get(name, ()), now_ms=now_ms),
             "queueUtilization": _utilization(queue, held[name], now_ms=now_ms),
             "observedGeneration": meta(queue).get("generation"),

@@ -1,14 +1,23 @@
 """The planner's input: every object the operator watches, as plain dicts, indexed.
 
 Why a separate value: the controller's store changes under the loop's feet as watch
-events arrive; the planner gets a frozen view built once per cycle, and unit tests
-build one by hand from literal objects.
+events arrive; the planner gets a view built once per cycle (the loop plans it without
+yielding, so the store cannot change meanwhile), and unit tests build one by hand from
+literal objects.
+
+``jobs`` are the jobs the planner may move (any job may be listed there; the store lists
+the live ones), ``finished`` the finished jobs' compact records (``finished.py``): a
+cycle costs what is live, not the history the operator keeps.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from kubatch.core.lifecycle import JobState
+from kubatch.core.reconcile.finished import FinishedJobs
 
 Obj = dict[str, Any]
 
@@ -16,6 +25,7 @@ Obj = dict[str, Any]
 @dataclass(frozen=True)
 class World:
     jobs: list[Obj] = field(default_factory=list)
+    finished: FinishedJobs = field(default_factory=FinishedJobs)
     pods_by_job: Mapping[str, Mapping[str, Obj]] = field(default_factory=dict)
     definitions: Mapping[tuple[str, str], Obj] = field(default_factory=dict)
     queues: Mapping[str, Obj] = field(default_factory=dict)
@@ -26,12 +36,14 @@ class World:
 
     @classmethod
     def from_objects(cls, objects: Mapping[str, Mapping[tuple[str, str], Obj]],
-                     pods_by_job: Mapping[str, Mapping[str, Obj]]) -> "World":
+                     pods_by_job: Mapping[str, Mapping[str, Obj]],
+                     finished: FinishedJobs | None = None) -> "World":
         def by_name(kind: str) -> dict[str, Obj]:
             return {name: obj for (_, name), obj in objects.get(kind, {}).items()}
 
         return cls(
             jobs=list(objects.get("BatchJob", {}).values()),
+            finished=finished if finished is not None else FinishedJobs(),
             pods_by_job={uid: dict(pods) for uid, pods in pods_by_job.items()},
             definitions=dict(objects.get("JobDefinition", {})),
             queues=by_name("JobQueue"),
@@ -40,6 +52,14 @@ class World:
             nodes=by_name("Node"),
             namespaces=by_name("Namespace"),
         )
+
+
+    def job_counts(self) -> Counter[tuple[str, str]]:
+        """Jobs per (queue, state), finished ones included."""
+        counts = Counter(self.finished.counts)
+        for job in self.jobs:
+            counts[(spec(job).get("jobQueue", ""), status(job).get("status") or JobState.SUBMITTED.value)] += 1
+        return counts
 
 
 def spec(obj: Obj) -> dict[str, Any]:
