@@ -32,7 +32,8 @@ class EvaluateOnExit(KubeModel):
     onReason: ReasonPattern | None = Field(
         default=None,
         description=(
-            "Pattern matched against the container's reason, e.g. NonZeroExitCode or OOMKilled. "
+            "Pattern matched against the container's reason as AWS writes it (e.g. "
+            "'CannotPullContainerError:*') or kubatch's short code for it (NonZeroExitCode, OOMKilled). "
             "Same alphabet as onStatusReason; may end in '*'."
         ),
     )
