@@ -463,6 +463,32 @@ def test_submitted_job_accepts_requests_and_tags(kubectl: Kubectl, namespace: st
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(("created_policy", "patched_policy", "refused"), [
+    pytest.param(None, "val-sp", True, id="policy-added-to-a-fifo-queue"),
+    pytest.param("val-sp", None, True, id="policy-removed-from-a-fair-share-queue"),
+    pytest.param("val-sp", "other-sp", False, id="policy-replaced"),
+])
+def test_a_queue_is_fifo_or_fair_share_for_life(kubectl: Kubectl, created_policy: str | None,
+                                                patched_policy: str | None, refused: bool) -> None:
+    """AWS: a FIFO queue can't have a scheduling policy added; a fair-share queue's can be replaced, not removed."""
+    name = unique("val-jq-life")
+    queue = job_queue(name, "ce-a")
+    if created_policy:
+        queue["spec"]["schedulingPolicy"] = created_policy
+    kubectl.apply(queue)
+    try:
+        result = kubectl.run("patch", "jobqueue", name, "--type=merge", "--dry-run=server",
+                             "-p", json.dumps({"spec": {"schedulingPolicy": patched_policy}}), check=False)
+    finally:
+        kubectl.run("delete", "jobqueue", name, "--wait=false", check=False)
+    if refused:
+        assert result.returncode != 0, f"accepted: {result.stdout}"
+        assert "spec.schedulingPolicy: Forbidden: schedulingPolicy can be replaced, but not added" in result.stderr, \
+            result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+
+
 EXPLAINED = {
     "batchjob.spec.retryStrategy": ("attempts", "evaluateOnExit", "1 to 10"),
     "computeenvironment.spec.computeResources.maxvCpus": ("quota", "vCPUs"),

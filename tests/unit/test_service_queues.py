@@ -142,3 +142,18 @@ async def test_list_policies_pages(kube: FakeKube) -> None:
     first = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2})
     second = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2, "nextToken": first["nextToken"]})
     assert [p["arn"][-1] for p in first["schedulingPolicies"] + second["schedulingPolicies"]] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("created_with_policy", [False, True])
+async def test_a_queue_is_fifo_or_fair_share_for_life(kube: FakeKube, created_with_policy: bool) -> None:
+    """AWS: a FIFO queue can't have a scheduling policy added; a fair-share queue's can be replaced, not removed."""
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "CreateSchedulingPolicy", {"name": "fair"})
+    await invoke(ctx, "CreateSchedulingPolicy", {"name": "other"})
+    await invoke(ctx, "CreateJobQueue", {**PRODUCTION, **({"schedulingPolicyArn": "fair"} if created_with_policy else {})})
+    if created_with_policy:
+        await invoke(ctx, "UpdateJobQueue", {"jobQueue": "production-queue", "schedulingPolicyArn": "other"})
+        assert kube.stored("JobQueue", "production-queue", None)["spec"]["schedulingPolicy"] == "other"
+    else:
+        message = await refusal(kube, "UpdateJobQueue", {"jobQueue": "production-queue", "schedulingPolicyArn": "fair"})
+        assert message.startswith("schedulingPolicyArn: schedulingPolicy can be replaced, but not added")
