@@ -161,6 +161,7 @@ def test_ten_thousand_children_respect_the_quota_and_survive_an_operator_crash(
     kubectl.wait_for("a quarter of the children to finish", lambda: (job_status(kubectl, namespace, "big")
                      .get("arrayProperties") or {}).get("statusSummary", {}).get("SUCCEEDED", 0) >= 2500,
                      timeout=1200, interval=2)
+    assert job_status(kubectl, namespace, "big")["status"] == "PENDING"  # as AWS: the parent waits for every child
     operator.kill_and_restart()
     # generous: on a loaded 2-core machine this run has taken 15 to 35 minutes
     status = wait_for_state(kubectl, namespace, "big", {"SUCCEEDED", "FAILED"}, timeout=2700)

@@ -163,6 +163,9 @@ INVALID = [
             "spec.retryStrategy.evaluateOnExit[0].onReason", "should match"),
     Invalid("job-retry-action-unknown", job_with_rules({"action": "RESTART"}),
             "spec.retryStrategy.evaluateOnExit[0].action", "should match"),
+    Invalid("job-retry-rules-without-attempts",
+            edited(JOB, {"spec.retryStrategy": {"evaluateOnExit": [{"action": "RETRY", "onExitCode": "1"}]}}),
+            "spec.retryStrategy.attempts", "attempts is required when evaluateOnExit is given"),
     Invalid("job-attempt-duration-59", edited(JOB, {"spec.timeout": {"attemptDurationSeconds": 59}}),
             "spec.timeout.attemptDurationSeconds", "greater than or equal to 60"),
     Invalid("job-scheduling-priority-override-10000", edited(JOB, {"spec.schedulingPriorityOverride": 10000}),
@@ -229,6 +232,9 @@ INVALID = [
             "spec.schedulingPriority", "less than or equal to 9999"),
     Invalid("definition-attempts-11", edited(DEFINITION, {"spec.retryStrategy": retry(11)}),
             "spec.retryStrategy.attempts", "less than or equal to 10"),
+    Invalid("definition-retry-rules-without-attempts",
+            edited(DEFINITION, {"spec.retryStrategy": {"evaluateOnExit": [{"action": "EXIT", "onExitCode": "1"}]}}),
+            "spec.retryStrategy.attempts", "attempts is required when evaluateOnExit is given"),
     Invalid("definition-main-node-equals-num-nodes", multinode(4, 4),
             "spec.nodeProperties.mainNode", "less than nodeProperties.numNodes"),
     Invalid("definition-target-nodes-dash-syntax", multinode(4, 0, "0-3"),
@@ -455,6 +461,32 @@ def test_submitted_job_accepts_requests_and_tags(kubectl: Kubectl, namespace: st
                                                  patch: dict) -> None:
     result = patch_created_job(kubectl, namespace, created, patch)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("created_policy", "patched_policy", "refused"), [
+    pytest.param(None, "val-sp", True, id="policy-added-to-a-fifo-queue"),
+    pytest.param("val-sp", None, True, id="policy-removed-from-a-fair-share-queue"),
+    pytest.param("val-sp", "other-sp", False, id="policy-replaced"),
+])
+def test_a_queue_is_fifo_or_fair_share_for_life(kubectl: Kubectl, created_policy: str | None,
+                                                patched_policy: str | None, refused: bool) -> None:
+    """AWS: a FIFO queue can't have a scheduling policy added; a fair-share queue's can be replaced, not removed."""
+    name = unique("val-jq-life")
+    queue = job_queue(name, "ce-a")
+    if created_policy:
+        queue["spec"]["schedulingPolicy"] = created_policy
+    kubectl.apply(queue)
+    try:
+        result = kubectl.run("patch", "jobqueue", name, "--type=merge", "--dry-run=server",
+                             "-p", json.dumps({"spec": {"schedulingPolicy": patched_policy}}), check=False)
+    finally:
+        kubectl.run("delete", "jobqueue", name, "--wait=false", check=False)
+    if refused:
+        assert result.returncode != 0, f"accepted: {result.stdout}"
+        assert "spec.schedulingPolicy: Forbidden: schedulingPolicy can be replaced, but not added" in result.stderr, \
+            result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
 
 
 EXPLAINED = {

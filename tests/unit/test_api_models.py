@@ -190,7 +190,7 @@ def test_retry_action_is_case_insensitive_and_normalised() -> None:
         {
             "jobDefinition": "d",
             "jobQueue": "q",
-            "retryStrategy": {"evaluateOnExit": [{"action": "retry", "onExitCode": "1*"}]},
+            "retryStrategy": {"attempts": 2, "evaluateOnExit": [{"action": "retry", "onExitCode": "1*"}]},
         }
     )
     assert spec.retryStrategy is not None and spec.retryStrategy.evaluateOnExit is not None
@@ -256,3 +256,14 @@ def test_wrong_kind_is_rejected() -> None:
 )
 def test_node_range(target: str, num_nodes: int, indexes: list[int]) -> None:
     assert list(node_range(target, num_nodes)) == indexes
+
+
+@pytest.mark.parametrize("model", [BatchJobSpec, JobDefinitionSpec])
+def test_retry_rules_need_attempts_as_aws_requires(model) -> None:
+    base = ({"jobDefinition": "d", "jobQueue": "q"} if model is BatchJobSpec
+            else {"type": "container", "containerProperties": {"image": "busybox"}})
+    rules = [{"action": "RETRY", "onStatusReason": "Host*"}]
+    with pytest.raises(ValidationError, match="attempts is required when evaluateOnExit is given"):
+        model.model_validate(base | {"retryStrategy": {"evaluateOnExit": rules}})
+    assert model.model_validate(base | {"retryStrategy": {"attempts": 2, "evaluateOnExit": rules}})
+    assert model.model_validate(base | {"retryStrategy": {"attempts": 2}})

@@ -82,10 +82,35 @@ def test_job_without_overrides_runs_the_definition_with_aws_defaults() -> None:
         "retryStrategy": {"attempts": 1},
         "timeout": {},
         "tags": {},
+        "propagateTags": False,
         "schedulingPriority": 0,
         "platformCapabilities": ["EC2"],
         "containerProperties": definition["containerProperties"],
     }
+
+
+@pytest.mark.parametrize(
+    ("job_flag", "definition_flag", "propagated"),
+    [(None, True, True), (None, False, False), (None, None, False), (False, True, False), (True, False, True)],
+)
+def test_the_jobs_propagate_tags_wins_over_the_definitions(job_flag, definition_flag, propagated) -> None:
+    job = {} if job_flag is None else {"propagateTags": job_flag}
+    definition = definition_spec() | ({} if definition_flag is None else {"propagateTags": definition_flag})
+    assert resolve_job(job_spec=job, definition_spec=definition, revision=1)["propagateTags"] is propagated
+
+
+def _tags(count: int, prefix: str) -> dict[str, str]:
+    return {f"{prefix}{n}": "v" for n in range(count)}
+
+
+def test_more_than_50_propagated_tags_fail_the_job_as_on_aws() -> None:
+    definition = definition_spec(tags=_tags(30, "d"), propagateTags=True)
+    assert len(resolve_job(job_spec={"tags": _tags(20, "j")}, definition_spec=definition, revision=1)["tags"]) == 50
+    with pytest.raises(InvalidJobError, match=r"spec.tags: 51 tags of the job and its definition together"):
+        resolve_job(job_spec={"tags": _tags(21, "j")}, definition_spec=definition, revision=1)
+    not_propagated = resolve_job(job_spec={"tags": _tags(21, "j"), "propagateTags": False},
+                                 definition_spec=definition, revision=1)
+    assert len(not_propagated["tags"]) == 51
 
 
 JOB_WINS = {"attempts": 3}

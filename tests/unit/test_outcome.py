@@ -235,6 +235,24 @@ def test_aws_messages():
     assert OOM_MESSAGE == "OutOfMemoryError: Container killed due to memory usage"
 
 
+@pytest.mark.parametrize(
+    ("pod", "aws_reason"),
+    [
+        (make_pod(phase="Failed", containers=(terminated(code=3),)), None),  # AWS: the exit code says it
+        (make_pod(phase="Failed", containers=(terminated(code=137, reason="OOMKilled"),)),
+         "OutOfMemoryError: Container killed due to memory usage"),
+        (make_pod(phase="Pending", containers=(waiting(reason="ErrImageNeverPull", message="never pull x:1"),)),
+         "CannotPullContainerError: never pull x:1"),
+        (make_pod(phase="Failed", reason="DeadlineExceeded"), "JobTimeout"),
+    ],
+    ids=["plain-exit", "oom", "pull", "timeout"],
+)
+def test_the_container_reason_is_written_as_aws_writes_it(pod, aws_reason):
+    outcome = classify_pod(pod=pod, now=at(1))
+    assert outcome is not None and outcome.aws_container_reason == aws_reason
+    assert SUCCESS.aws_container_reason is None
+
+
 def test_default_grace_periods_are_bounded():
     stuck = make_pod(phase="Pending", start=0, containers=(waiting(reason="ImagePullBackOff"),))
     assert classify_pod(pod=stuck, now=at(119)) is None

@@ -141,7 +141,7 @@ def test_exit_3_with_a_retry_rule_goes_back_to_runnable_with_the_attempt_recorde
     assert status["computeEnvironment"] is None
     assert "stoppedAt" not in status
     assert status["attempts"] == [{
-        "container": {"podName": "job-a1", "nodeName": "node-1", "exitCode": 3, "reason": "NonZeroExitCode"},
+        "container": {"podName": "job-a1", "nodeName": "node-1", "exitCode": 3, "reason": None},
         "startedAt": STARTED_MS, "stoppedAt": FINISHED_MS, "statusReason": "Essential container in task exited"}]
     (event,) = of_type(step, Emit)
     assert (event.reason, event.type) == ("Retrying", "Warning")
@@ -160,10 +160,11 @@ def test_earlier_attempts_stay_recorded() -> None:
 @pytest.mark.parametrize(
     ("strategy", "attempt", "pod_fields", "reason", "container_reason", "exit_code"),
     [
-        (EXIT_ON_3, 1, {"exit_code": 3}, "TaskFailed", "NonZeroExitCode", 3),
-        (RETRY_ON_3, 2, {"exit_code": 3}, "TaskFailed", "NonZeroExitCode", 3),
-        ({"attempts": 1}, 1, {"exit_code": 1}, "TaskFailed", "NonZeroExitCode", 1),
-        ({"attempts": 1}, 1, {"exit_code": 137, "oom": True}, "OutOfMemoryError", "OOMKilled", 137),
+        (EXIT_ON_3, 1, {"exit_code": 3}, "TaskFailed", None, 3),  # as AWS: a plain exit has no container reason
+        (RETRY_ON_3, 2, {"exit_code": 3}, "TaskFailed", None, 3),
+        ({"attempts": 1}, 1, {"exit_code": 1}, "TaskFailed", None, 1),
+        ({"attempts": 1}, 1, {"exit_code": 137, "oom": True}, "OutOfMemoryError",
+         "OutOfMemoryError: Container killed due to memory usage", 137),
     ],
     ids=["EXIT rule", "attempts exhausted", "no retry strategy", "OOM killed"],
 )

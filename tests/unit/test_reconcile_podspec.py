@@ -90,6 +90,12 @@ def test_tags_become_pod_annotations_only_when_propagated(propagate: bool, expec
     assert pod["metadata"]["annotations"] == expected
 
 
+def test_the_definitions_propagate_tags_reaches_the_pod_unless_the_job_says_no() -> None:
+    frozen = definition_spec(tags={"team": "render"}, propagateTags=True)
+    assert pod_of(frozen)["metadata"]["annotations"] == {"team": "render"}
+    assert pod_of(frozen, propagateTags=False)["metadata"]["annotations"] == {}
+
+
 def test_the_container_pod_has_owner_timeout_and_attempt() -> None:
     pod = pod_of(definition_spec(timeout={"attemptDurationSeconds": 90}), attempt=3)
     assert pod["metadata"]["name"] == "job-a3"

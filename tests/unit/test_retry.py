@@ -188,6 +188,13 @@ CASES = [
     ("pattern/whole-string", rules({"action": "EXIT", "onStatusReason": "Essential container"}), 1, EXIT_1, RETRY, None),
     ("pattern/status-star", rules({"action": "EXIT", "onStatusReason": "*"}), 1, HOST, EXIT, 0),
     ("pattern/on-reason-oom", rules({"action": "EXIT", "onReason": "OOMKilled"}), 1, OOM, EXIT, 0),
+    # onReason matches AWS's container reason (AWS CDK's Reason.CANNOT_PULL_CONTAINER, the user guide's OOM rule)
+    ("aws-reason/cdk-pull", rules({"action": "RETRY", "onReason": "CannotPullContainerError:*"}), 1, PULL, RETRY, 0),
+    ("aws-reason/cdk-pull-not-exit", rules({"action": "EXIT", "onReason": "CannotPullContainerError:*"}), 1, EXIT_1, RETRY, None),
+    ("aws-reason/oom-text", rules({"action": "EXIT", "onReason": "OutOfMemoryError: Container killed due to memory usage"}), 1, OOM, EXIT, 0),
+    ("aws-reason/oom-prefix", rules({"action": "EXIT", "onReason": "OutOfMemoryError*"}), 1, OOM, EXIT, 0),
+    ("aws-reason/pull-code-alone-is-kubatch-code", rules({"action": "EXIT", "onReason": "CannotPullContainerError"}), 1, PULL, EXIT, 0),
+    ("aws-reason/plain-exit-old-code", rules({"action": "EXIT", "onReason": "NonZeroExitCode"}), 1, EXIT_1, EXIT, 0),
     ("pattern/oom-message", rules({"action": "EXIT", "onStatusReason": "OutOfMemoryError: Container*"}), 1, OOM, EXIT, 0),
     ("pattern/oom-exit-code", rules({"action": "EXIT", "onExitCode": "137"}), 1, OOM, EXIT, 0),
     ("pattern/pull-message", rules({"action": "EXIT", "onStatusReason": "CannotPullContainerError:*"}), 1, PULL, EXIT, 0),

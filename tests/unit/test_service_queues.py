@@ -11,7 +11,7 @@ PREFIX = "arn:aws:batch:us-east-1:000000000000:"
 ENVIRONMENT = {"type": "MANAGED", "computeResources": {"type": "EC2", "maxvCpus": 16}}
 POLICY = {"name": "fair", "fairsharePolicy": {"shareDecaySeconds": 3600, "computeReservation": 10,
                                               "shareDistribution": [{"shareIdentifier": "teamA", "weightFactor": 0.5},
-                                                                    {"shareIdentifier": "team*"}]},
+                                                                    {"shareIdentifier": "other*"}]},
           "tags": {"owner": "ops"}}
 # The seed's production queue: two environments in order, named by ARN as AWS users often do.
 PRODUCTION = {
@@ -121,6 +121,15 @@ async def test_scheduling_policy_life_cycle(kube: FakeKube) -> None:
     ({"computeReservation": 100}, "fairsharePolicy.computeReservation: must be at most 99"),
     ({"shareDistribution": [{"shareIdentifier": "a-b"}]},
      "fairsharePolicy.shareDistribution[0].shareIdentifier: 'a-b' does not match"),
+    # AWS: "you can't have one that specifies UserA* and another that specifies UserA1"
+    ({"shareDistribution": [{"shareIdentifier": "UserA*"}, {"shareIdentifier": "UserA1"}]},
+     "fairsharePolicy.shareDistribution[1].shareIdentifier: 'UserA1' overlaps shareDistribution[0] 'UserA*'"),
+    ({"shareDistribution": [{"shareIdentifier": "UserA1"}, {"shareIdentifier": "User*"}]},
+     "fairsharePolicy.shareDistribution[1].shareIdentifier: 'User*' overlaps shareDistribution[0] 'UserA1'"),
+    ({"shareDistribution": [{"shareIdentifier": "A*"}, {"shareIdentifier": "AB*"}]},
+     "fairsharePolicy.shareDistribution[1].shareIdentifier: 'AB*' overlaps"),
+    ({"shareDistribution": [{"shareIdentifier": "same"}, {"shareIdentifier": "same"}]},
+     "fairsharePolicy.shareDistribution[1].shareIdentifier: 'same' overlaps"),
 ])
 async def test_invalid_policies_name_the_field(kube: FakeKube, policy: dict, message: str) -> None:
     assert (await refusal(kube, "CreateSchedulingPolicy", {"name": "p", "fairsharePolicy": policy})).startswith(message)
@@ -133,3 +142,18 @@ async def test_list_policies_pages(kube: FakeKube) -> None:
     first = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2})
     second = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2, "nextToken": first["nextToken"]})
     assert [p["arn"][-1] for p in first["schedulingPolicies"] + second["schedulingPolicies"]] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("created_with_policy", [False, True])
+async def test_a_queue_is_fifo_or_fair_share_for_life(kube: FakeKube, created_with_policy: bool) -> None:
+    """AWS: a FIFO queue can't have a scheduling policy added; a fair-share queue's can be replaced, not removed."""
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "CreateSchedulingPolicy", {"name": "fair"})
+    await invoke(ctx, "CreateSchedulingPolicy", {"name": "other"})
+    await invoke(ctx, "CreateJobQueue", {**PRODUCTION, **({"schedulingPolicyArn": "fair"} if created_with_policy else {})})
+    if created_with_policy:
+        await invoke(ctx, "UpdateJobQueue", {"jobQueue": "production-queue", "schedulingPolicyArn": "other"})
+        assert kube.stored("JobQueue", "production-queue", None)["spec"]["schedulingPolicy"] == "other"
+    else:
+        message = await refusal(kube, "UpdateJobQueue", {"jobQueue": "production-queue", "schedulingPolicyArn": "fair"})
+        assert message.startswith("schedulingPolicyArn: schedulingPolicy can be replaced, but not added")

@@ -174,7 +174,8 @@ class ContainerDetail(KubeModel):
 
     exitCode: int | None = Field(default=None, description="Exit code of the container.")
     reason: str | None = Field(
-        default=None, description="Why the container stopped, e.g. NonZeroExitCode, OOMKilled, JobTimeout."
+        default=None, description="Why the container stopped, as AWS writes it, e.g. "
+        "'OutOfMemoryError: Container killed due to memory usage'; none for a plain non-zero exit."
     )
     podName: str | None = Field(default=None, description="The pod that ran the attempt.")
     nodeName: str | None = Field(default=None, description="The node the pod ran on.")

@@ -47,6 +47,12 @@ class JobStateTimeLimitAction(KubeModel):
     action: Literal["CANCEL"] = Field(description="CANCEL: the job fails with statusReason JobStateTimeLimit.")
 
 
+FIFO_OR_FAIR_SHARE_FOR_LIFE = (
+    "schedulingPolicy can be replaced, but not added to a first-in-first-out queue or removed from a fair-share "
+    "queue (as AWS Batch); create a new queue instead"
+)
+
+
 class JobQueueSpec(KubeModel):
     """Priority, state and compute environments of a queue."""
 
@@ -66,6 +72,8 @@ class JobQueueSpec(KubeModel):
             field_path=".computeEnvironmentOrder",
             reason="FieldValueInvalid",
         ),
+        Rule("has(self.schedulingPolicy) == has(oldSelf.schedulingPolicy)", FIFO_OR_FAIR_SHARE_FOR_LIFE,
+             field_path=".schedulingPolicy", reason="FieldValueForbidden"),
     )
 
     priority: int = Field(
@@ -86,7 +94,10 @@ class JobQueueSpec(KubeModel):
     )
     schedulingPolicy: ObjectName | None = Field(
         default=None,
-        description="Name of the SchedulingPolicy (fair share) of the queue; absent means first in, first out.",
+        description=(
+            "Name of the SchedulingPolicy (fair share) of the queue; absent means first in, first out. Set at "
+            "creation: it can be replaced later but neither added to a FIFO queue nor removed."
+        ),
     )
     jobStateTimeLimitActions: list[JobStateTimeLimitAction] | None = Field(
         default=None,

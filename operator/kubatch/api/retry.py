@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from kubatch.api.base import KubeModel
+from kubatch.api.base import KubeModel, Rule
 
 REASON_PATTERN = r"^[A-Za-z0-9 \t.:_-]*\*?$"
 EXIT_CODE_PATTERN = r"^[0-9]*\*?$"
@@ -32,7 +32,8 @@ class EvaluateOnExit(KubeModel):
     onReason: ReasonPattern | None = Field(
         default=None,
         description=(
-            "Pattern matched against the container's reason, e.g. NonZeroExitCode or OOMKilled. "
+            "Pattern matched against the container's reason as AWS writes it (e.g. "
+            "'CannotPullContainerError:*') or kubatch's short code for it (NonZeroExitCode, OOMKilled). "
             "Same alphabet as onStatusReason; may end in '*'."
         ),
     )
@@ -52,6 +53,11 @@ class EvaluateOnExit(KubeModel):
 
 class RetryStrategy(KubeModel):
     """How often a failed job is tried again, and on which failures."""
+
+    rules = (Rule("!has(self.evaluateOnExit) || has(self.attempts)",
+                  "attempts is required when evaluateOnExit is given (as AWS requires)",
+                  lambda strategy: strategy.evaluateOnExit is None or strategy.attempts is not None,
+                  field_path=".attempts", reason="FieldValueRequired"),)
 
     attempts: int | None = Field(
         default=None,

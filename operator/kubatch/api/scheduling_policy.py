@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from kubatch.api.base import AGE, CrdNames, KubeModel, PrinterColumn, Resource, Rule, StatusModel
 from kubatch.kinds import SCHEDULING_POLICY
@@ -54,7 +54,10 @@ class FairsharePolicy(KubeModel):
         default=None,
         ge=0,
         le=604800,
-        description="Seconds over which past usage is forgotten, 0 to 604800 (one week); 0 counts only current usage.",
+        description=(
+            "Seconds over which past usage counts, 0 to 604800 (one week): usage this old counts half. "
+            "0 means AWS's minimum window, 600 seconds."
+        ),
     )
     computeReservation: int | None = Field(
         default=None,
@@ -68,8 +71,35 @@ class FairsharePolicy(KubeModel):
     shareDistribution: list[ShareAttributes] | None = Field(
         default=None,
         max_length=500,
-        description="Weights of share identifiers; identifiers not listed have weight 1.",
+        description=(
+            "Weights of share identifiers; identifiers not listed have weight 1. Entries must not overlap "
+            "(not UserA* beside UserA1), as AWS requires; the CLI and HTTP API refuse overlaps."
+        ),
     )
+
+    @field_validator("shareDistribution")
+    @classmethod
+    def _no_overlaps(cls, entries: list[ShareAttributes] | None) -> list[ShareAttributes] | None:
+        """AWS refuses share identifiers that overlap. There is no CEL twin: comparing 500
+        entries pairwise is over the API server's CEL cost budget, so an overlapping policy
+        applied with kubectl is resolved as documented (exact identifier, else longest prefix)."""
+        for later, entry in enumerate(entries or ()):
+            for earlier in range(later):
+                if _overlap(entries[earlier].shareIdentifier, entry.shareIdentifier):
+                    raise ValueError(f"fairsharePolicy.shareDistribution[{later}].shareIdentifier: {entry.shareIdentifier!r} overlaps "
+                                     f"shareDistribution[{earlier}] {entries[earlier].shareIdentifier!r}; share "
+                                     f"identifiers must not overlap")
+        return entries
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two share identifiers (either may be a `prefix*`) can name the same share."""
+    if one == other:
+        return True
+    for pattern, identifier in ((one, other), (other, one)):
+        if pattern.endswith("*") and identifier.rstrip("*").startswith(pattern[:-1]):
+            return True
+    return False
 
 
 class SchedulingPolicySpec(KubeModel):

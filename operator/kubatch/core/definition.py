@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+MAX_PROPAGATED_TAGS = 50
+"""AWS fails a job whose propagated tags (the job's and its definition's together) number more."""
 DEFINITION_REF = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,127})(?::(?P<revision>[1-9][0-9]*))?$")
 
 
@@ -59,8 +61,9 @@ def override_container(container: dict[str, Any], overrides: dict[str, Any]) -> 
 def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], revision: int) -> dict[str, Any]:
     """The frozen run description: definition + job overrides, in AWS field names.
 
-    Job-level ``parameters``, ``retryStrategy``, ``timeout``, ``tags`` and
-    ``schedulingPriorityOverride`` win over the definition's, as in AWS Batch.
+    Job-level ``parameters``, ``retryStrategy``, ``timeout``, ``tags``, ``propagateTags``
+    and ``schedulingPriorityOverride`` win over the definition's, as in AWS Batch; when
+    tags are propagated, more than 50 of them fail the job, as AWS fails it.
     """
     resolved: dict[str, Any] = {
         "revision": revision,
@@ -70,6 +73,7 @@ def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], re
                                        or {"attempts": 1}),
         "timeout": copy.deepcopy(job_spec.get("timeout") or definition_spec.get("timeout") or {}),
         "tags": {**definition_spec.get("tags", {}), **job_spec.get("tags", {})},
+        "propagateTags": bool(job_spec.get("propagateTags", definition_spec.get("propagateTags", False))),
         "schedulingPriority": job_spec.get("schedulingPriorityOverride",
                                            definition_spec.get("schedulingPriority", 0)),
         "platformCapabilities": list(definition_spec.get("platformCapabilities", ["EC2"])),
@@ -88,6 +92,9 @@ def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], re
     if "containerProperties" not in resolved and "eksProperties" not in resolved \
             and "nodeProperties" not in resolved:
         raise InvalidJobError("job definition has none of containerProperties, eksProperties, nodeProperties")
+    if resolved["propagateTags"] and len(resolved["tags"]) > MAX_PROPAGATED_TAGS:
+        raise InvalidJobError(f"spec.tags: {len(resolved['tags'])} tags of the job and its definition together are "
+                              f"more than the {MAX_PROPAGATED_TAGS} that propagateTags can copy")
     return resolved
 
 

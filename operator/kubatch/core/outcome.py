@@ -55,6 +55,7 @@ _CONTAINER_REASON = {
     StatusReason.OUT_OF_MEMORY_ERROR: ContainerReason.OOM_KILLED,
     StatusReason.CANNOT_PULL_CONTAINER_ERROR: ContainerReason.CANNOT_PULL_CONTAINER_ERROR,
 }
+_REASON_IS_THE_MESSAGE = frozenset({ContainerReason.OOM_KILLED, ContainerReason.CANNOT_PULL_CONTAINER_ERROR})
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
@@ -73,6 +74,17 @@ class Outcome:
     exit_code: int | None
     status_message: str
     pod_active: bool = False
+
+    @property
+    def aws_container_reason(self) -> str | None:
+        """`attempts[].container.reason` as AWS writes it (DESIGN §2): none for a plain exit
+        (the exit code says it), `Code: detail` where AWS gives a detail (an OOM kill, a pull
+        error), else the code. `container_reason` keeps kubatch's short code for old rules."""
+        if self.container_reason in (None, ContainerReason.NON_ZERO_EXIT_CODE):
+            return None
+        if self.container_reason in _REASON_IS_THE_MESSAGE:
+            return self.status_message
+        return self.container_reason.value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,9 +9,12 @@ mean exactly what they mean on AWS (DESIGN §2):
 - A pattern matches the whole string, or, when it ends in `*`, any string starting with
   the text before the `*`. Matching is case-sensitive; `action` is not.
 - `onStatusReason` matches the attempt's reason code (`HostUsageError`) or its message
-  (`Host EC2 (node n1) terminated.`); `onReason` matches the container's reason
-  (`NonZeroExitCode`); `onExitCode` matches the decimal exit code. A condition on a
-  value the attempt does not have (no exit code after a host failure) does not match.
+  (`Host EC2 (node n1) terminated.`); `onReason` matches the container's reason as AWS
+  writes it (`CannotPullContainerError: …`, `OutOfMemoryError: Container killed due to
+  memory usage`; AWS CDK's `CannotPullContainerError:*` rule works unchanged) or
+  kubatch's short code for it (`NonZeroExitCode`, `OOMKilled`, …, which earlier rules
+  name); `onExitCode` matches the decimal exit code. A condition on a value the attempt
+  does not have (no exit code after a host failure) does not match.
 - No rule matches: retry while attempts remain. Attempts exhausted: exit, always.
 
 kubatch's own rules on top (DESIGN §2):
@@ -172,7 +175,7 @@ def _rule_matches(rule: ExitRule, outcome: Outcome) -> bool:
     exit_code = None if outcome.exit_code is None else str(outcome.exit_code)
     candidates = (
         (rule.on_status_reason, (outcome.status_reason, outcome.status_message)),
-        (rule.on_reason, (outcome.container_reason,)),
+        (rule.on_reason, (outcome.aws_container_reason, outcome.container_reason)),
         (rule.on_exit_code, (exit_code,)),
     )
     return all(

@@ -17,9 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from kubatch.api import JobQueueSpec
+from kubatch.api.job_queue import FIFO_OR_FAIR_SHARE_FOR_LIFE
 from kubatch.service import named
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_QUEUE, SCHEDULING_POLICY, name_of
 from kubatch.service.context import Context
+from kubatch.service.errors import ClientException
 from kubatch.service.fields import model_fields, object_name, pick, refuse, refuse_unknown, require, validated
 from kubatch.service.objects import create, read, replace_spec, tags_annotation
 from kubatch.service.shapes import job_id, present, queue_detail
@@ -79,6 +81,8 @@ async def update_job_queue(ctx: Context, request: dict[str, Any]) -> dict[str, A
     name = name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue")
     queue = await read(ctx, KIND, name, field="jobQueue")
     spec = validated(JobQueueSpec, {**(queue.get("spec") or {}), **_spec_fields(request)})
+    if (spec.get("schedulingPolicy") is None) != ((queue.get("spec") or {}).get("schedulingPolicy") is None):
+        raise ClientException(f"schedulingPolicyArn: {FIFO_OR_FAIR_SHARE_FOR_LIFE}")
     await _check_references(ctx, spec)
     await replace_spec(ctx, queue, spec=spec)
     return _answer(ctx, name)

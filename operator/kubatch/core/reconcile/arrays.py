@@ -15,8 +15,8 @@ cycle finds the pod and records the child as STARTING, so a crash between the tw
 neither loses nor duplicates a child. Each cycle writes at most one merge patch per
 parent, touching only the children that changed.
 
-Parent states (AWS): PENDING until a child starts, RUNNING from then until every child
-has ended, then SUCCEEDED if all succeeded, else FAILED.
+Parent states (AWS): PENDING until every child has ended (its ``startedAt`` records the
+first child seen running), then SUCCEEDED if all succeeded, else FAILED.
 """
 
 from __future__ import annotations
@@ -253,14 +253,13 @@ def _finish_parent(cycle: ArrayCycle, children: _Children, *, now_ms: int) -> No
 
     fields: dict[str, Any] = {}
     done = len(children.succeeded) + len(children.failed) == children.size
-    started = status(job).get("status") == JobState.RUNNING.value or any(
-        summary[s] for s in (JobState.STARTING.value, JobState.RUNNING.value, JobState.SUCCEEDED.value))
+    started = any(summary[s] for s in (JobState.RUNNING.value, JobState.SUCCEEDED.value))
     state = (JobState.SUCCEEDED if done and not children.failed else JobState.FAILED if done
-             else JobState.RUNNING if started else JobState.PENDING)
+             else JobState.PENDING)
+    if started and not status(job).get("startedAt"):
+        fields["startedAt"] = now_ms  # the first child start, even if every child ended before it was seen
     if state.value != status(job).get("status"):
         fields["status"] = state.value
-        if state is JobState.RUNNING or (done and started):  # children may all end before one is seen running
-            fields["startedAt"] = status(job).get("startedAt") or now_ms
         if done:
             fields |= _final_fields(job, children, state, now_ms=now_ms)
         cycle.actions.append(job_event(job, reason=state.value.capitalize(),

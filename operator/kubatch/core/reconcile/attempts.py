@@ -161,7 +161,7 @@ def attempt_record(pod: Obj | None, *, pod_name_if_gone: str, outcome: Outcome |
     }
     if outcome is not None:
         container["exitCode"] = outcome.exit_code
-        container["reason"] = outcome.container_reason.value if outcome.container_reason else None
+        container["reason"] = outcome.aws_container_reason
     return {
         "container": container,
         "startedAt": times.started_at or started_at,

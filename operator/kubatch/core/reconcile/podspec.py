@@ -126,11 +126,12 @@ def job_demand(job: Obj, *, memo: DemandMemo = DEMANDS) -> Demand:
 
 
 def _annotations(job: Obj, resolved: dict[str, Any]) -> dict[str, str]:
-    """Tags reach the pod when propagateTags is set (AWS copies them to the task)."""
+    """Tags reach the pod when propagateTags is set on the job, else on its definition (AWS copies
+    them to the task); a job resolved before the flag was frozen answers with its own spec."""
     annotations: dict[str, str] = {}
     if "eksProperties" in resolved:
         annotations.update(eks_pod_properties(resolved)["metadata"]["annotations"])
-    if spec(job).get("propagateTags"):
+    if resolved.get("propagateTags", spec(job).get("propagateTags")):
         annotations.update({k: str(v) for k, v in (resolved.get("tags") or {}).items() if ANNOTATION_KEY.match(k)})
     return annotations
 
