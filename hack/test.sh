@@ -17,14 +17,14 @@ if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_BIN_DIR:-}" ]; then
 fi
 if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_CLUSTER_DIR:-}" ]; then
   KUBATCH_CLUSTER_DIR=$(mktemp -d -t kubatch-test-cluster.XXXXXX)
-  KUBATCH_PORT_BASE=$(python -m kubatch.testing.cluster free-port-base)
+  KUBATCH_PORT_BASE=$(python -m testkit.cluster free-port-base)
   export KUBATCH_CLUSTER_DIR KUBATCH_PORT_BASE
-  trap 'python -m kubatch.testing.cluster down >/dev/null 2>&1 || true; rm -rf "$KUBATCH_CLUSTER_DIR"' EXIT
+  trap 'python -m testkit.cluster down >/dev/null 2>&1 || true; rm -rf "$KUBATCH_CLUSTER_DIR"' EXIT
   echo ">> private test cluster in $KUBATCH_CLUSTER_DIR, ports from $KUBATCH_PORT_BASE" >&2
 fi
 if [ -z "${KUBECONFIG:-}" ] && [ -z "${KUBATCH_REAL_NODE:-}" ]; then
   # the real-node tests run wherever this machine allows it, and say why they are skipped elsewhere
-  if why=$(python -m kubatch.testing.realnode check); then
+  if why=$(python -m testkit.realnode check); then
     export KUBATCH_REAL_NODE=1
   else
     export KUBATCH_REAL_NODE=0 KUBATCH_REAL_NODE_UNAVAILABLE="$why"
