@@ -7,6 +7,8 @@ end of the session unless ``KUBATCH_KEEP_CLUSTER=1``).
 real node is up (started on first use when ``KUBATCH_REAL_NODE=1``).
 ``operator``: installs ``crds/`` and runs ``kubatch operator`` as a subprocess; its log is
 attached to the report of any test that fails while it runs.
+With ``KUBATCH_REQUIRE_REAL_NODE=1`` (CI as root) a skipped real-node test fails
+(``testkit.tiers``).
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from typing import Iterator
 import pytest
 
 from testkit import cluster as local_cluster
+from testkit import tiers
 from tests.e2e.kubectl import Kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(tiers):
+        config.pluginmanager.register(tiers, "kubatch-required-tiers")
 
 
 @pytest.fixture(scope="session")
