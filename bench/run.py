@@ -1,6 +1,6 @@
 """The side-by-side benchmark of issue 9: kubatch against the raw API limit and the Job controller.
 
-One command brings up its own local cluster (``kubatch.testing.cluster``, state in
+One command brings up its own local cluster (``testkit.cluster``, state in
 ``~/.cache/kubatch/bench-cluster``, ports from 17840, so it never touches the e2e
 cluster; not ``cluster-bench``: ``cluster down`` of the default ``~/.cache/kubatch/cluster``
 kills every process whose command line contains that path, a prefix of ``cluster-bench``), sized so every contender has room, runs each scenario for each contender in
@@ -98,14 +98,14 @@ def cluster_up(nodes: int) -> tuple[Path, Path]:
     bin_dir = Path(os.environ.get("KUBATCH_BIN_DIR") or subprocess.run(
         ["bash", str(REPO_ROOT / "hack/cluster/build.sh")], check=True, stdout=subprocess.PIPE,
         text=True).stdout.strip().splitlines()[-1])
-    out = subprocess.run([sys.executable, "-m", "kubatch.testing.cluster", "up", "--bin-dir", str(bin_dir),
+    out = subprocess.run([sys.executable, "-m", "testkit.cluster", "up", "--bin-dir", str(bin_dir),
                           "--pool", f"on-demand={nodes}x{NODE_CPU}x{NODE_MEM_GI}"],
                          check=True, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     return Path(out.stdout.strip().splitlines()[-1]), bin_dir / "kubectl"
 
 
 def cluster_down() -> None:
-    subprocess.run([sys.executable, "-m", "kubatch.testing.cluster", "down"], check=False, cwd=REPO_ROOT,
+    subprocess.run([sys.executable, "-m", "testkit.cluster", "down"], check=False, cwd=REPO_ROOT,
                    stdout=subprocess.DEVNULL)
 
 
@@ -205,7 +205,7 @@ def results_md(document: dict, profile_text: str) -> str:
         f"- **Load average** (1/5/15 min) at start {m['loadavg']}, at end {document['loadavg_end']}; "
         f"other kube-apiservers running on the machine at start: {document['other_clusters']} "
         "(other people's test clusters share the 2 CPUs, so absolute numbers are noisy; compare within a row set)",
-        f"- **Cluster:** local control plane (`kubatch.testing.cluster`), {document['nodes']} kwok nodes of "
+        f"- **Cluster:** local control plane (`testkit.cluster`), {document['nodes']} kwok nodes of "
         f"{NODE_CPU} CPU / {NODE_MEM_GI} GiB / {PODS_PER_NODE} pods; simulated run of every pod 0.2 s "
         "(kwok default) unless stated",
         f"- **Client limits:** {document['limits']}",

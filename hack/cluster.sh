@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/venv.sh
-exec python -m kubatch.testing.cluster "$@"
+exec python -m testkit.cluster "$@"

@@ -14,7 +14,7 @@ if [ -z "${KUBECONFIG:-}" ]; then
   bin_dir=$(bash hack/cluster/build.sh)
   export PATH="$bin_dir:$PATH"
   echo ">> starting the local cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)"
-  KUBECONFIG=$(python -m kubatch.testing.cluster up --bin-dir "$bin_dir")
+  KUBECONFIG=$(python -m testkit.cluster up --bin-dir "$bin_dir")
   export KUBECONFIG
 fi
 echo ">> cluster: $KUBECONFIG"

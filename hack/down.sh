@@ -8,4 +8,4 @@ if [ -f "$state/demo-operator.pid" ]; then
   rm -f "$state/demo-operator.pid"
 fi
 source hack/venv.sh
-python -m kubatch.testing.cluster down
+python -m testkit.cluster down

@@ -1,12 +1,14 @@
 """Fixtures that give e2e tests a real control plane and, when asked, the operator.
 
 ``cluster``: the cluster named by ``KUBECONFIG`` when set (kind, a cloud), otherwise the
-local one from ``kubatch.testing.cluster`` (built and started on demand, stopped at the
+local one from ``testkit.cluster`` (built and started on demand, stopped at the
 end of the session unless ``KUBATCH_KEEP_CLUSTER=1``).
 ``real_node_absent``: why the real-node tests cannot run, or None once the local cluster's
 real node is up (started on first use when ``KUBATCH_REAL_NODE=1``).
 ``operator``: installs ``crds/`` and runs ``kubatch operator`` as a subprocess; its log is
 attached to the report of any test that fails while it runs.
+With ``KUBATCH_REQUIRE_REAL_NODE=1`` (CI as root) a skipped real-node test fails
+(``testkit.tiers``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,16 @@ from typing import Iterator
 
 import pytest
 
-from kubatch.testing import cluster as local_cluster
+from testkit import cluster as local_cluster
+from testkit import tiers
 from tests.e2e.kubectl import Kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(tiers):
+        config.pluginmanager.register(tiers, "kubatch-required-tiers")
 
 
 @pytest.fixture(scope="session")

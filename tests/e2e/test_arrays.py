@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from kubatch.core.ranges import decode
-from kubatch.testing.pools import NodePool, node_manifests
+from testkit.pools import NodePool, node_manifests
 from tests.e2e.batch import batch_job, compute_environment, job_definition, job_queue, job_status, unique, \
     wait_for_state
 from tests.e2e.kubectl import Kubectl

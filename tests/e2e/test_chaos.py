@@ -19,7 +19,7 @@ from typing import Iterator
 
 import pytest
 
-from kubatch.testing import cluster as local_cluster
+from testkit import cluster as local_cluster
 from tests.e2e.batch import (API_VERSION, batch_job, job_definition, job_statuses,
                              queue_on_new_environment)
 from tests.e2e.conftest import OperatorProcess

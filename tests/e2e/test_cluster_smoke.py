@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 
-from kubatch.testing import cluster as local_cluster
-from kubatch.testing.pools import CAPACITY_TYPE_LABEL, NodePool, node_manifests
+from testkit import cluster as local_cluster
+from testkit.pools import CAPACITY_TYPE_LABEL, NodePool, node_manifests
 from tests.e2e.kubectl import Kubectl
 
 
@@ -228,11 +228,12 @@ def test_down_leaves_no_process_and_up_works_again(tmp_path) -> None:
     base = local_cluster.free_port_base(start=local_cluster.PORTS.base + 1000)
     env = os.environ | {"KUBATCH_CLUSTER_DIR": str(tmp_path / "cluster"), "KUBATCH_PORT_BASE": str(base),
                         "KUBATCH_BIN_DIR": str(local_cluster.build_binaries())}
-    script = [sys.executable, "-m", "kubatch.testing.cluster"]
+    script = [sys.executable, "-m", "testkit.cluster"]
     small_pool = ["--pool", "on-demand=1x2x4"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*script, *args], env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([*script, *args], env=env, capture_output=True, text=True, timeout=300,
+                              cwd=local_cluster.REPO_ROOT)
 
     try:
         first = run("up", *small_pool)

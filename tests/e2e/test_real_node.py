@@ -1,7 +1,7 @@
 """Real containers on a real node: what kubatch puts in a pod works when a process runs.
 
 The kwok tests prove scheduling and life cycle with simulated pods; these run busybox
-on the real node (kubelet + containerd + runc, ``kubatch.testing.realnode``) and read
+on the real node (kubelet + containerd + runc, ``testkit.realnode``) and read
 the process's own output with ``kubatch logs``. All jobs are submitted at once by one
 module fixture, so the 60 s timeout runs beside the others, and each test then checks
 one behaviour. The node is tainted: only this module's compute environment, which asks

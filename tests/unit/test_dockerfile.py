@@ -2,11 +2,12 @@
 
 What is checked is what the chart and users rely on: the image runs `kubatch operator`
 as the same non-root uid the chart sets, and the runtime stage installs only the wheels
-built from pyproject.toml (no source tree, no build tools).
+built from pyproject.toml (no source tree, no build tools, no test kit).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import tomllib
@@ -81,3 +82,36 @@ def test_every_dependency_is_locked_to_a_version_pyproject_allows() -> None:
     assert "--constraint requirements.lock" in " ".join(args for _, args in build)
     assert "!requirements.lock" in (ROOT / ".dockerignore").read_text().splitlines()
     assert "-c requirements.lock" in (ROOT / "hack" / "venv.sh").read_text()
+
+
+def _in_build_context(path: str) -> bool:
+    """Whether Docker sends ``path`` (relative, with /) to the build: .dockerignore's last matching
+    rule wins, and a rule that matches a directory matches everything under it."""
+    rules = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    sent = True
+    for rule in rules:
+        pattern = rule.removeprefix("!").rstrip("/")
+        if any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
+            sent = rule.startswith("!")
+    return sent
+
+
+def test_the_test_kit_is_neither_in_the_wheel_nor_in_the_build_context() -> None:
+    """The image installs the wheel built from the build context: the test kit (local cluster, real
+    node) must reach neither, so the image carries none of it (issue 17)."""
+    from setuptools import find_packages
+
+    assert (ROOT / "testkit" / "cluster.py").is_file()
+    assert _in_build_context("operator/kubatch/cli/main.py") and _in_build_context("pyproject.toml")
+    assert not _in_build_context("testkit/cluster.py") and not _in_build_context("tests/e2e/conftest.py")
+    assert not _in_build_context("operator/kubatch/__pycache__/x.pyc")
+
+    where = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["where"]
+    packaged = {package for folder in where for package in find_packages(where=str(ROOT / folder))}
+    assert "kubatch.controller" in packaged
+    assert all(package.split(".")[0] == "kubatch" for package in packaged), packaged
+    assert not any("testkit" in package or package == "kubatch.testing" for package in packaged), packaged
+    assert not any((ROOT / folder / "testkit").exists() or (ROOT / folder / "kubatch" / "testing").exists()
+                   for folder in where)

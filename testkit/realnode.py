@@ -15,7 +15,7 @@ What this machine gives and what it takes (see docs/testing.md):
   ``10.250.77.1`` on a bridge of this machine, and pods get the rest of
   ``10.250.77.0/24`` from the CNI bridge plugin. Nothing leaves the machine: no route
   leads to that range but the bridge, and no physical interface is part of it.
-- No registry: the images are OCI archives built here (``kubatch.testing.images``) and
+- No registry: the images are OCI archives built here (``testkit.images``) and
   imported into containerd; a missing image is never pulled from anywhere reachable.
 - Test shortcuts, on purpose: the kubelet's server accepts anonymous requests (it listens
   only on the dummy address) and the node is tainted so that only compute environments
@@ -35,7 +35,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kubatch.testing import images
+from testkit import images
 
 NODE_NAME = "real-node-0"
 POD_SUBNET = "10.250.77.0/24"
@@ -269,10 +269,10 @@ def _kill(pid: int) -> None:
 
 
 def main() -> int:
-    """``python -m kubatch.testing.realnode check``: exit 0 if the real node can run here,
+    """``python -m testkit.realnode check``: exit 0 if the real node can run here,
     else print why and exit 1 (``hack/test.sh`` uses it to decide, and to say why not)."""
     if sys.argv[1:] != ["check"]:
-        print("usage: python -m kubatch.testing.realnode check", file=sys.stderr)
+        print("usage: python -m testkit.realnode check", file=sys.stderr)
         return 2
     reason = unavailable_reason()
     print(reason or "the real node can run here")

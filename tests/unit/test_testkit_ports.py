@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from kubatch.testing import cluster
+from testkit import cluster
 
 
 def test_free_port_base_skips_a_block_with_any_port_taken() -> None:

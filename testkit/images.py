@@ -131,9 +131,9 @@ def write_archive(path: Path, *, binary: Path = BUSYBOX_BINARY) -> Path:
 
 
 def main() -> int:
-    """``python -m kubatch.testing.images ARCHIVE``: write the archive, e.g. for ``kind load image-archive``."""
+    """``python -m testkit.images ARCHIVE``: write the archive, e.g. for ``kind load image-archive``."""
     if len(sys.argv) != 2:
-        print("usage: python -m kubatch.testing.images ARCHIVE.tar", file=sys.stderr)
+        print("usage: python -m testkit.images ARCHIVE.tar", file=sys.stderr)
         return 2
     print(write_archive(Path(sys.argv[1])))
     return 0

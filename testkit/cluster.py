@@ -7,17 +7,17 @@ pod are simulated by kwok with the Stages in ``hack/cluster/stages.yaml``.
 
 Usage::
 
-    python -m kubatch.testing.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR] [--real-node]
-    python -m kubatch.testing.cluster status
-    python -m kubatch.testing.cluster down
-    python -m kubatch.testing.cluster free-port-base
+    python -m testkit.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR] [--real-node]
+    python -m testkit.cluster status
+    python -m testkit.cluster down
+    python -m testkit.cluster free-port-base
 
 ``up`` is idempotent (a healthy cluster is left as it is) and prints the admin
 kubeconfig's path; ``down`` stops every process it started and removes the etcd data.
 Everything lives in ``$KUBATCH_CLUSTER_DIR`` (default ``~/.cache/kubatch/cluster``).
 
 ``--real-node`` (or ``KUBATCH_REAL_NODE=1`` for the test suite) adds one real worker node,
-kubelet + containerd + runc, beside the kwok nodes (``kubatch.testing.realnode``).
+kubelet + containerd + runc, beside the kwok nodes (``testkit.realnode``).
 
 Test-only shortcuts, on purpose: all components authenticate with static tokens, and
 the controller-manager, scheduler and kwok are members of ``system:masters``. RBAC is
@@ -43,10 +43,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubatch.testing import realnode
-from kubatch.testing.pools import DEFAULT_POOLS, NodePool, node_manifests, parse_pool
+from testkit import realnode
+from testkit.pools import DEFAULT_POOLS, NodePool, node_manifests, parse_pool
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 HACK_DIR = REPO_ROOT / "hack" / "cluster"
 STATE_DIR = Path(os.environ.get("KUBATCH_CLUSTER_DIR", Path.home() / ".cache/kubatch/cluster"))
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -246,7 +246,7 @@ def _start(component: str, argv: list[str]) -> None:
         raise RuntimeError(
             f"{component} cannot start: loopback port {taken[0]} is held by a process this cluster "
             f"({STATE_DIR}) did not start; stop it or choose other ports with KUBATCH_PORT_BASE "
-            f"(`python -m kubatch.testing.cluster free-port-base` prints a free one)")
+            f"(`python -m testkit.cluster free-port-base` prints a free one)")
     log = open(STATE_DIR / "logs" / f"{component}.log", "ab")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True)
@@ -281,7 +281,7 @@ def _stray_pids() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if any(m in cmdline for m in markers) and b"kubatch.testing.cluster" not in cmdline:
+        if any(m in cmdline for m in markers) and b"testkit.cluster" not in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -505,7 +505,7 @@ def status() -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kubatch.testing.cluster", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m testkit.cluster", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["up", "down", "status", "free-port-base"])
     parser.add_argument("--pool", action="append", type=parse_pool, default=None, metavar="NAME=COUNTxCPUxMEM_GI",
                         help="a node pool, e.g. on-demand=3x8x32 (repeatable; default: %s)"

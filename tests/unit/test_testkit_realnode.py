@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kubatch.testing import images, realnode
+from testkit import images, realnode
 
 needs_busybox = pytest.mark.skipif(not images.BUSYBOX_BINARY.exists(), reason="Debian's busybox-static is not installed")
 
