@@ -148,9 +148,9 @@ def limits_text(args: argparse.Namespace, kcm: dict[tuple[float, int], dict[str,
         kcm_text = " ".join(f"--{k} {v}" for k, v in got.items()) if got else "as configured by that cluster"
         settings.append(f"{qps:g} QPS / burst {burst}: kubatch operator --api-qps {qps:g} --api-burst {burst}, "
                         f"raw client the same token bucket, kube-controller-manager {kcm_text}")
+    later = " Settings after the first run A and B at the smallest N and M only." if len(args.limits) > 1 else ""
     return (f"{'; '.join(settings)}. The operator and the raw client keep at most {MAX_CONCURRENT_WRITES} "
-            "writes in flight; the Job controller creates at most 500 pods per sync. Settings after the first run "
-            "A and B at the smallest N and M only.")
+            f"writes in flight; the Job controller creates at most 500 pods per sync.{later}")
 
 
 async def run_cluster_scenarios(args: argparse.Namespace, kubeconfig: Path, sink: report.RunFiles,

@@ -15,9 +15,10 @@ up, and so must a run where kwok, not the contender, was the bottleneck.
   before and after. It has no client or user-agent label, so the difference is every
   client's requests during the interval (the contender, kube-scheduler's bindings,
   kwok's status updates, the controllers, the harness's watches). Contenders run one at
-  a time, so it is still per contender; ``contender_writes`` leaves out the writes that
-  are the same whoever created the pods (the scheduler's ``pods/binding``, kwok's
-  ``pods/status``, node heartbeats and leases).
+  a time, so it is still per contender; ``classify_writes`` leaves out of the
+  contender's share the writes that are the same whoever created the pods (the
+  scheduler's ``pods/binding``, kwok's ``pods/status``, node heartbeats, leases) and
+  counts events apart (every component records some; the counter cannot tell whose).
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # apiserver_request_total's verb label; both spellings (HTTP-like and Kubernetes verbs) are writes
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY", "CREATE", "UPDATE"})
 # written once per pod or per node whoever created the pods: not the contender's doing
-COMMON_WRITES = frozenset({("pods", "binding"), ("pods", "status"), ("nodes", ""), ("nodes", "status"),
-                           ("leases", "")})
+COMMON_WRITES = frozenset({("pods", "binding"), ("pods", "status")})  # and nodes, leases (any subresource)
 _SAMPLE = re.compile(r'^apiserver_request_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
@@ -81,17 +81,41 @@ def request_counts(metrics_text: str) -> Counter:
 
 
 def summarise_requests(before: Counter, after: Counter) -> dict[str, Any]:
-    """The requests made between two readings: totals, writes, the contender's writes, writes by kind."""
+    """The requests made between two readings: how many, how many writes, the writes by kind.
+
+    Only raw counts are kept; who made which writes is read from ``writes_by_kind`` by
+    ``classify_writes`` when the report is generated, so the rule can improve without
+    measuring again.
+    """
     delta = Counter({key: after[key] - before.get(key, 0) for key in after if after[key] - before.get(key, 0) > 0})
     writes = {key: count for key, count in delta.items() if key[0] in WRITE_VERBS}
-    by_kind = {f"{verb} {resource}{'/' + sub if sub else ''}": count
-               for (verb, resource, sub), count in sorted(writes.items())}
     return {
         "requests": sum(delta.values()),
         "writes": sum(writes.values()),
-        "contender_writes": sum(c for (_, resource, sub), c in writes.items() if (resource, sub) not in COMMON_WRITES),
-        "writes_by_kind": by_kind,
+        "writes_by_kind": {f"{verb} {resource}{'/' + sub if sub else ''}": count
+                           for (verb, resource, sub), count in sorted(writes.items())},
     }
+
+
+def classify_writes(writes_by_kind: dict[str, int]) -> dict[str, int]:
+    """Split ``writes_by_kind`` ("PATCH pods/status": 300, ...) into the contender's, events and common.
+
+    *common*: written once per pod or node whoever made the pods (the scheduler's
+    bindings, kwok's pod status, node heartbeats, leases); *events*: every component
+    records some (the scheduler and kwok one or two per pod), and the counter cannot
+    tell whose; *contender*: the rest (pods created or patched, the contender's own
+    objects and their status).
+    """
+    split = {"contender": 0, "events": 0, "common": 0}
+    for kind, count in writes_by_kind.items():
+        resource, _, sub = kind.split(" ", 1)[-1].partition("/")
+        if resource == "events":
+            split["events"] += count
+        elif (resource, sub) in COMMON_WRITES or resource in ("nodes", "leases"):
+            split["common"] += count
+        else:
+            split["contender"] += count
+    return split
 
 
 @dataclass

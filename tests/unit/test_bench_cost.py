@@ -10,7 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.scenarios.cost import Meter, request_counts, summarise_requests  # noqa: E402
+from bench.scenarios.cost import Meter, classify_writes, request_counts, summarise_requests  # noqa: E402
 from bench.scenarios.localcluster import _with_limits  # noqa: E402
 
 METRICS_BEFORE = """\
@@ -40,9 +40,16 @@ def test_requests_between_readings_separate_the_contenders_writes_from_the_commo
     summary = summarise_requests(request_counts(METRICS_BEFORE), request_counts(METRICS_AFTER))
     assert summary["requests"] == 100 + 100 + 300 + 7 + 1
     assert summary["writes"] == 100 + 100 + 300 + 7
-    assert summary["contender_writes"] == 100 + 7  # not the scheduler's bindings nor kwok's pod status
     assert summary["writes_by_kind"] == {"PATCH batchjobs/status": 7, "PATCH pods/status": 300,
                                          "POST pods": 100, "POST pods/binding": 100}
+
+
+def test_writes_are_split_into_the_contenders_events_and_those_the_same_for_every_contender() -> None:
+    split = classify_writes({"PATCH batchjobs/status": 7, "PATCH pods/status": 300, "POST pods": 100,
+                             "POST pods/binding": 100, "POST events": 200, "PATCH events": 4, "PUT leases": 1,
+                             "PATCH nodes/status": 10, "PATCH pods": 100})
+    # not the scheduler's bindings, kwok's pod status, heartbeats; events counted apart
+    assert split == {"contender": 7 + 100 + 100, "events": 204, "common": 300 + 100 + 1 + 10}
 
 
 async def test_meter_reads_cpu_and_peak_rss_of_each_process_and_the_api_counts() -> None:
@@ -58,7 +65,7 @@ async def test_meter_reads_cpu_and_peak_rss_of_each_process_and_the_api_counts()
     assert set(cost["cpu_s"]) == {"harness"} and cost["cpu_s"]["harness"] >= 0
     assert cost["peak_rss_mib"]["harness"] > 0
     assert cost["peak_rss_scope"] in ("run", "lifetime")
-    assert cost["api"]["contender_writes"] == 107
+    assert cost["api"]["writes"] == 507 and cost["api"]["writes_by_kind"]["POST pods"] == 100
 
 
 async def test_meter_leaves_out_a_process_it_cannot_read_rather_than_guess() -> None:

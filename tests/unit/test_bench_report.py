@@ -53,7 +53,8 @@ def _array_run(contender: str, makespan: float, repeat: int) -> dict:
             "client_limits": {"qps": 50, "burst": 100},
             "cost": {"cpu_s": {"kube-apiserver": 2.0 * repeat, "operator": 1.0}, "cpu_total_s": 3.0,
                      "peak_rss_mib": {"kube-apiserver": 300.0}, "peak_rss_scope": "run",
-                     "api": {"requests": 500, "writes": 400, "contender_writes": 200, "writes_by_kind": {}}}}
+                     "api": {"requests": 500, "writes": 400,
+                             "writes_by_kind": {"POST pods": 100, "PATCH pods/status": 200, "POST events": 100}}}}
 
 
 def test_report_cells_are_median_and_range_and_leads_need_separate_ranges(tmp_path: Path) -> None:
@@ -67,4 +68,5 @@ def test_report_cells_are_median_and_range_and_leads_need_separate_ranges(tmp_pa
     assert "| 50 / 100 | 100 | job vs raw | 1.18× | no clear difference |" in text
     # whole-cluster cost: per component, and the API server's writes per job (N = 100)
     assert "| 50 / 100 | A N=100 kubatch | 3 | 4.0 (2.0–6.0) |" in text
-    assert "| 4.0 | 2.0 | 5.0 |" in text
+    # writes/job: all 400 over N = 100; the contender's: its 100 pod creates; events 100; requests 500
+    assert "| 4.0 | 1.0 | 1.0 | 5.0 |" in text
