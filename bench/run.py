@@ -12,7 +12,7 @@ curves of at most ~60 points, the cluster's cost), the invocation's facts to
 to ``REPORT.md`` beside them::
 
     python bench/run.py                                   # everything, default sizes (about 75 min)
-    python bench/run.py --n 100 --m 50 --scenario array --scenario many --label smoke   # ~3 min
+    python bench/run.py --scenario array --scenario many --n 100 --m 50 --limits 50/100 --label smoke  # ~3.5 min
     python bench/run.py --scenario array --n 1000 10000 --limits 500/1000
     python bench/run.py --scenario core                   # only D (no cluster)
     python bench/run.py --kubeconfig ~/.kube/config ...   # an existing cluster (not started/stopped)
