@@ -37,6 +37,7 @@ from bench.scenarios.common import (
     wait_for,
     watching,
 )
+from bench.scenarios.stats import rotations
 from kubatch.controller.loop import MAX_CONCURRENT_WRITES
 from kubatch.controller.ratelimit import WriteLimiter
 
@@ -106,12 +107,14 @@ async def run_raw(bench: Bench, n: int) -> dict[str, Any]:
             await _json(await core.create_namespaced_pod(namespace, pod, _preload_content=False))
 
         async with watching(bench.api.watch_pods(namespace), tracker):
+            reading = await bench.cost_begin()
             t0 = now()
             await bounded(bench.write_concurrency, pods, create)
             created = now()
             await finished(tracker.all_succeeded, tracker.any_failed, timeout=timeout_for(n), what=f"raw {n} pods")
             done = now()
-        return row("raw", n, t0, tracker, done, create_calls_s=round(created - t0, 2),
+            cost = await bench.cost_end(reading)
+        return row("raw", n, t0, tracker, done, create_calls_s=round(created - t0, 2), cost=cost,
                    limits=f"{bench.write_concurrency} concurrent creates, {bench.api_qps:g} QPS, burst {bench.api_burst}")
 
 
@@ -140,14 +143,17 @@ async def run_job(bench: Bench, n: int, *, kcm_limits: dict[str, str] | None = N
 
         async with watching(bench.api.watch_pods(namespace), tracker), \
                 watching(bench.api.watch_jobs(namespace), on_job):
+            reading = await bench.cost_begin()
             t0 = now()
             await _json(await bench.api.batch.create_namespaced_job(namespace, job, _preload_content=False))
             await finished(complete, failed, timeout=timeout_for(n), what=f"Indexed Job of {n}")
             done = marks["Complete"]
+            cost = await bench.cost_end(reading)
             await finished(tracker.all_succeeded, tracker.any_failed, timeout=60, what="the Job's pods")
         limits = "kube-controller-manager " + (
             " ".join(f"--{k} {v}" for k, v in kcm_limits.items()) if kcm_limits else "(limits unknown)")
-        return row("job", n, t0, tracker, done, limits=limits + "; Job controller: <= 500 pod creates per sync")
+        return row("job", n, t0, tracker, done, cost=cost, kcm_limits=kcm_limits,
+                   limits=limits + "; Job controller: <= 500 pod creates per sync")
 
 
 async def setup_queue(bench: Bench, *, ce: str, queue: str, max_vcpus: int, priority: int = 1,
@@ -223,6 +229,7 @@ async def run_kubatch(bench: Bench, n: int) -> dict[str, Any]:
             async with watching(bench.api.watch_pods(namespace), tracker), \
                     watching(bench.api.watch_crs("batchjobs", namespace), parent):
                 sample = OperatorSample.begin(operator)
+                reading = await bench.cost_begin()
                 t0 = now()
                 await bench.api.create_cr("batchjobs", {
                     "kind": "BatchJob", "metadata": {"name": "burst"},
@@ -230,6 +237,7 @@ async def run_kubatch(bench: Bench, n: int) -> dict[str, Any]:
                     namespace=namespace)
                 await finished(parent.done, asyncio.Event(), timeout=timeout_for(n), what=f"array of {n}")
                 sample.end()
+                cost = await bench.cost_end(reading)
                 marks = parent.seen["burst"]
                 if "SUCCEEDED" not in marks:
                     raise RuntimeError(f"array of {n} ended {parent.objects['burst']['status']}")
@@ -237,7 +245,7 @@ async def run_kubatch(bench: Bench, n: int) -> dict[str, Any]:
                 await finished(tracker.all_succeeded, tracker.any_failed, timeout=30, what="the array's pods")
             return row("kubatch", n, t0, tracker, done,
                        parent_running_s=round(marks["RUNNING"] - t0, 2) if "RUNNING" in marks else None,
-                       operator_cpu_s=sample.cpu_seconds, operator_peak_rss_mib=sample.peak_rss_mib,
+                       operator_cpu_s=sample.cpu_seconds, operator_peak_rss_mib=sample.peak_rss_mib, cost=cost,
                        limits=f"{MAX_CONCURRENT_WRITES} concurrent writes, --api-qps {bench.api_qps:g} "
                               f"--api-burst {bench.api_burst}")
     finally:
@@ -245,19 +253,21 @@ async def run_kubatch(bench: Bench, n: int) -> dict[str, Any]:
         await bench.api.delete_cr("computeenvironments", ce)
 
 
+RUNNERS = {"raw": run_raw, "job": run_job, "kubatch": run_kubatch}
+
+
 async def run_scenario(bench: Bench, sizes: list[int], contenders: tuple[str, ...] = CONTENDERS,
                        kcm_limits: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Per N, ``bench.repeat`` rounds of every contender, in a rotating order (stats.rotations)."""
     rows = []
     for n in sizes:
-        for contender in contenders:
-            bench.log(f"A  n={n:<6} {contender} ...")
-            if contender == "raw":
-                result = await run_raw(bench, n)
-            elif contender == "job":
-                result = await run_job(bench, n, kcm_limits=kcm_limits)
-            else:
-                result = await run_kubatch(bench, n)
-            bench.log(f"   makespan {result['makespan_s']}s, {result['pods_per_s']} pods/s, "
-                      f"first pod {result['first_pod_s']}s")
-            rows.append(result)
+        for repeat, order in enumerate(rotations(contenders, bench.repeat), start=1):
+            for contender in order:
+                bench.log(f"A  n={n:<6} run {repeat}/{bench.repeat} {contender} ...")
+                extra = {"kcm_limits": kcm_limits} if contender == "job" else {}
+                result = await RUNNERS[contender](bench, n, **extra)
+                result |= {"repeat": repeat, "order": list(order), "client_limits": bench.limits()}
+                bench.log(f"   makespan {result['makespan_s']}s, {result['pods_per_s']} pods/s, "
+                          f"first pod {result['first_pod_s']}s")
+                rows.append(bench.record(result))
     return rows

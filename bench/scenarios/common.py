@@ -31,13 +31,14 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from kubernetes_asyncio import client, config
 
+from bench.scenarios.cost import Meter, Reading, proc_cpu_seconds, proc_peak_rss_mib
+from bench.scenarios.localcluster import component_pids
 from kubatch.core.pods import Attempt, ComputePlacement, build_container_pod
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GROUP, VERSION = "kubatch.io", "v1alpha1"
 MERGE_PATCH = "application/merge-patch+json"
 BENCH_LABEL = "kubatch.io/bench"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def now() -> float:
@@ -104,6 +105,15 @@ class Api:
     def watch_crs(self, plural: str, namespace: str) -> Callable[..., Awaitable[Any]]:
         return functools.partial(client.CustomObjectsApi(self.watches).list_namespaced_custom_object,
                                  GROUP, VERSION, namespace, plural)
+
+    async def metrics_text(self) -> str:
+        """The API server's own /metrics (Prometheus text)."""
+        response = await self.writes.call_api("/metrics", "GET", auth_settings=["BearerToken"],
+                                              _preload_content=False)
+        body = await response.read()
+        if response.status != 200:
+            raise ApiFailure(response.status, body.decode(errors="replace"))
+        return body.decode()
 
     # kubatch objects ---------------------------------------------------------------
 
@@ -342,25 +352,6 @@ def kubatch_like_pod(*, namespace: str, job_name: str, index: int | None, size: 
 # ----------------------------------------------------------------------------- the operator
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
-
-
-def proc_peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def proc_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class OperatorHandle:
     """The kubatch operator a scenario runs against; ``pid`` None: not on this machine."""
 
@@ -499,6 +490,26 @@ class Bench:
     api_qps: float = 500
     api_burst: int = 1000
     log: Callable[[str], None] = print
+    # repetitions of every scenario x contender (contenders in a rotating order, see stats.rotations)
+    repeat: int = 1
+    # whole-cluster cost of each measured interval (None: not measured)
+    meter: Meter | None = None
+    # receives every finished row (run.py writes each to its own JSON file at once)
+    sink: Callable[[dict[str, Any]], None] | None = None
+
+    def limits(self) -> dict[str, Any]:
+        return {"qps": self.api_qps, "burst": self.api_burst}
+
+    async def cost_begin(self) -> Reading | None:
+        return await self.meter.begin() if self.meter else None
+
+    async def cost_end(self, reading: Reading | None) -> dict[str, Any] | None:
+        return await self.meter.end(reading) if self.meter and reading is not None else None
+
+    def record(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.sink is not None:
+            self.sink(row)
+        return row
 
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.run_id}"
@@ -537,6 +548,12 @@ async def wait_for(probe: Callable[[], Awaitable[Any]], *, timeout: float, what:
 # ----------------------------------------------------------------------------- the machine
 
 
+def cluster_meter(api: Api, cluster_dir: Path | None, operator: OperatorHandle) -> Meter:
+    """Every process of the local cluster, the operator of the moment, this harness; the API server's counts."""
+    return Meter(processes=lambda: {**component_pids(cluster_dir), "operator": operator.pid, "harness": os.getpid()},
+                 metrics=api.metrics_text)
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text()
     total_kib = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
@@ -550,19 +567,3 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def controller_manager_limits(cluster_dir: Path | None) -> dict[str, str] | None:
-    """kube-controller-manager's --kube-api-qps/--kube-api-burst, read from the running process."""
-    if cluster_dir is None:
-        return None
-    try:
-        pid = int((cluster_dir / "run" / "kube-controller-manager.pid").read_text())
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-    except (OSError, ValueError):
-        return None
-    limits = {}
-    for flag in ("--kube-api-qps", "--kube-api-burst"):
-        if flag in argv:
-            limits[flag.lstrip("-")] = argv[argv.index(flag) + 1]
-    return limits

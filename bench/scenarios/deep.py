@@ -15,7 +15,8 @@ import asyncio
 from typing import Any
 
 from bench.scenarios.array import JobStates, job_definition, setup_queue
-from bench.scenarios.common import Bench, OperatorSample, PodTracker, bounded, now, proc_rss_mib, watching
+from bench.scenarios.common import Bench, OperatorSample, PodTracker, bounded, now, watching
+from bench.scenarios.cost import proc_rss_mib
 from bench.scenarios.many import _batch_job
 
 VCPUS_MILLI = 50
@@ -34,10 +35,18 @@ async def _wait(predicate, *, timeout: float, what: str, interval: float = 0.1) 
 async def run_scenario(bench: Bench, jobs: int, fill: int) -> list[dict[str, Any]]:
     if fill * VCPUS_MILLI % 1000:
         raise ValueError(f"fill {fill} must be a multiple of {1000 // VCPUS_MILLI} (whole vCPUs)")
-    bench.log(f"C  jobs={jobs} fill={fill} kubatch ...")
-    ce, queue = bench.name("c-ce"), bench.name("c-q")
+    rows = []
+    for repeat in range(1, bench.repeat + 1):
+        bench.log(f"C  jobs={jobs} fill={fill} run {repeat}/{bench.repeat} kubatch ...")
+        row = await _run_once(bench, jobs, fill, label=f"deep-{jobs}-r{repeat}")
+        rows.append(bench.record(row | {"repeat": repeat, "client_limits": bench.limits()}))
+    return rows
+
+
+async def _run_once(bench: Bench, jobs: int, fill: int, *, label: str) -> dict[str, Any]:
+    ce, queue = bench.name(f"{label}-ce"), bench.name(f"{label}-q")
     try:
-        async with bench.namespace(f"c-kubatch-{jobs}") as namespace, bench.kubatch_operator(f"deep-{jobs}") as op:
+        async with bench.namespace(f"c-kubatch-{jobs}") as namespace, bench.kubatch_operator(label) as op:
             await setup_queue(bench, ce=ce, queue=queue, max_vcpus=1)
             await bench.api.create_cr("jobdefinitions", job_definition("tiny", vcpus="0.05"), namespace=namespace)
             await bench.api.create_cr("jobdefinitions", job_definition("blocker", vcpus="1"), namespace=namespace)
@@ -48,6 +57,7 @@ async def run_scenario(bench: Bench, jobs: int, fill: int) -> list[dict[str, Any
                                           namespace=namespace)
                 await _wait(lambda: "RUNNING" in states.seen.get("blocker", {}), timeout=60, what="the blocker")
                 intake = OperatorSample.begin(op)
+                reading = await bench.cost_begin()
                 t0 = now()
                 names = [f"d{i:05d}" for i in range(jobs)]
                 await bounded(bench.write_concurrency, names, lambda name: bench.api.create_cr(
@@ -69,10 +79,11 @@ async def run_scenario(bench: Bench, jobs: int, fill: int) -> list[dict[str, Any
                 running = await _wait(lambda: sum(1 for n in names if "RUNNING" in states.seen.get(n, {})) >= fill,
                                       timeout=600 + fill * 0.1, what=f"{fill} RUNNING", interval=0.2)
                 fill_sample.end()
+                cost = await bench.cost_end(reading)
                 await asyncio.sleep(3)  # a few more cycles: nothing beyond the quota may start
                 extra = len(pods.added) - started_before - fill
                 first = min((t for name, t in pods.added.items() if name != "blocker-a1"), default=None)
-            return [{
+            return {
                 "scenario": "C", "contender": "kubatch", "jobs": jobs, "fill": fill,
                 "submit_s": round(submitted - t0, 1),
                 "intake_s": round(runnable - t0, 1),
@@ -85,7 +96,8 @@ async def run_scenario(bench: Bench, jobs: int, fill: int) -> list[dict[str, Any
                 "operator_cpu_fill_s": fill_sample.cpu_seconds,
                 "operator_rss_all_runnable_mib": round(rss_runnable, 1) if rss_runnable else None,
                 "operator_peak_rss_mib": fill_sample.peak_rss_mib,
-            }]
+                "cost": cost,
+            }
     finally:
         await bench.api.delete_cr("jobqueues", queue)
         await bench.api.delete_cr("computeenvironments", ce)
