@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from kubatch.core.targets import TargetError, check_queue
@@ -101,8 +103,11 @@ async def test_submit_job_and_the_planner_refuse_share_identifiers_with_the_same
         "shareIdentifier: JobQueue 'my-queue' has no scheduling policy (FIFO); remove the share identifier")
     assert str(planned.value) == f"spec.{refused.value}"
     await invoke(ctx, "CreateSchedulingPolicy", {"name": "fair", "fairsharePolicy": {}})
-    await invoke(ctx, "UpdateJobQueue", {"jobQueue": "my-queue",
-                                         "schedulingPolicyArn": PREFIX + "scheduling-policy/fair"})
+    # the same queue, made fair-share (a FIFO queue cannot be given a policy later: AWS's rule, tested in
+    # test_service_queues.test_a_queue_is_fifo_or_fair_share_for_life)
+    fair = copy.deepcopy(kube.stored("JobQueue", "my-queue", None))
+    fair["spec"]["schedulingPolicy"] = "fair"
+    kube.put("JobQueue", fair)
     with pytest.raises(ClientException, match="^shareIdentifier: required on JobQueue 'my-queue', which has a sched"):
         await invoke(ctx, "SubmitJob", SIMPLE)
     await invoke(ctx, "SubmitJob", {**SIMPLE, "shareIdentifier": "teamA"})
