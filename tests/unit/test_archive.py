@@ -71,6 +71,15 @@ async def test_a_listing_is_newest_first_then_by_position_and_id_and_pages_by_ke
     assert seen == expected
 
 
+async def test_job_ids_sort_byte_by_byte_as_the_paging_tokens_compare_them(archive) -> None:
+    records = [job(job_id) for job_id in ("a-1", "a:1", "aa", "A", "a_1", "a.1", "b")]
+    await archive.put(records)
+    assert ids(await archive.list(ListQuery(namespace="ns", limit=10))) == sorted(ids(records))
+    after = (-1000, -1, "a-1")
+    assert ids(await archive.list(ListQuery(namespace="ns", limit=10, after=after))) == \
+        [job_id for job_id in sorted(ids(records)) if job_id > "a-1"]
+
+
 async def test_a_listing_keeps_to_its_namespace_queue_status_and_level(archive) -> None:
     await archive.put([job("a", queue="q1"), job("b", queue="q2"), job("c", queue="q1", status="FAILED"),
                        job("d", namespace="other"), job("a:0", parent="a", position=0, status="FAILED"),

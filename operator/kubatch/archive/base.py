@@ -28,10 +28,12 @@ SCHEMA_TABLE = "kubatch_archive_schema"
 JOBS_TABLE = "kubatch_archived_jobs"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # ``{bytewise_text}``: a text type compared byte by byte, as Python compares the job ids in
+    # a nextToken (PostgreSQL's default collation may follow the locale instead)
     # version 1
     (
         f"""CREATE TABLE {JOBS_TABLE} (
-            job_id TEXT PRIMARY KEY,
+            job_id {{bytewise_text}} PRIMARY KEY,
             namespace TEXT NOT NULL,
             name TEXT NOT NULL,
             parent_id TEXT,
@@ -203,6 +205,8 @@ Statement = tuple[str, Sequence[Any]]
 class Archive(abc.ABC):
     """Where finished jobs' records go. Async; ``writer`` archives create and migrate the schema."""
 
+    BYTEWISE_TEXT = "TEXT"
+
     def __init__(self, *, writer: bool) -> None:
         self.writer = writer
         self._ready = False
@@ -258,7 +262,7 @@ class Archive(abc.ABC):
         # each migration in its own transaction under the writers' lock, skipped if already
         # recorded (checked inside that transaction): two writers starting at once apply it once
         for version, statements in enumerate(MIGRATIONS, start=1):
-            await self._run([*[(sql, []) for sql in statements],
+            await self._run([*[(sql.format(bytewise_text=self.BYTEWISE_TEXT), []) for sql in statements],
                              (f"INSERT INTO {SCHEMA_TABLE} (version, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
                               [version])],
                             lock=True, skip_if=(f"SELECT 1 FROM {SCHEMA_TABLE} WHERE version = ?", [version]))

@@ -29,6 +29,7 @@ def _placeholders(sql: str) -> str:
 
 
 class PostgresArchive(Archive):
+    BYTEWISE_TEXT = 'TEXT COLLATE "C"'
     def __init__(self, url: str, *, writer: bool) -> None:
         super().__init__(writer=writer)
         self.url = url
