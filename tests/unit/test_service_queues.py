@@ -133,3 +133,15 @@ async def test_list_policies_pages(kube: FakeKube) -> None:
     first = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2})
     second = await invoke(ctx, "ListSchedulingPolicies", {"maxResults": 2, "nextToken": first["nextToken"]})
     assert [p["arn"][-1] for p in first["schedulingPolicies"] + second["schedulingPolicies"]] == ["a", "b", "c"]
+
+
+async def test_a_queue_sets_its_finished_job_retention(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "CreateJobQueue", {**PRODUCTION, "finishedJobRetentionSeconds": 3600})
+    await invoke(ctx, "UpdateJobQueue", {"jobQueue": "production-queue", "finishedJobRetentionSeconds": 0})
+    assert kube.stored("JobQueue", "production-queue", None)["spec"]["finishedJobRetentionSeconds"] == 0
+    (queue,) = (await invoke(ctx, "DescribeJobQueues", {"jobQueues": ["production-queue"]}))["jobQueues"]
+    assert queue["finishedJobRetentionSeconds"] == 0
+    message = await refusal(kube, "UpdateJobQueue", {"jobQueue": "production-queue",
+                                                     "finishedJobRetentionSeconds": -1})
+    assert "finishedJobRetentionSeconds" in message
