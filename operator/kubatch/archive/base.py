@@ -1,7 +1,7 @@
 """The archive's interface, its schema and the SQL both back ends run.
 
 Why one SQL text for both: SQLite and PostgreSQL agree on everything the archive needs
-(``ON CONFLICT … DO UPDATE``, partial indexes, ``substr``), so the queries are written
+(``ON CONFLICT … DO UPDATE``, partial indexes, string ranges), so the queries are written
 once with ``?`` placeholders and the PostgreSQL back end only swaps the placeholder
 style. A back end supplies a connection and a transaction; the behaviour is here.
 
@@ -28,8 +28,9 @@ SCHEMA_TABLE = "kubatch_archive_schema"
 JOBS_TABLE = "kubatch_archived_jobs"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # ``{bytewise_text}``: a text type compared byte by byte, as Python compares the job ids in
-    # a nextToken (PostgreSQL's default collation may follow the locale instead)
+    # ``{bytewise_text}``: a text type compared byte by byte, as Python compares the job ids in a
+    # nextToken and as prefix filters are answered from an index by range (PostgreSQL's default
+    # collation may follow the locale instead)
     # version 1
     (
         f"""CREATE TABLE {JOBS_TABLE} (
@@ -38,10 +39,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             name TEXT NOT NULL,
             parent_id TEXT,
             position INTEGER NOT NULL,
-            job_name_lower TEXT NOT NULL,
+            job_name_lower {{bytewise_text}} NOT NULL,
             job_queue TEXT,
-            job_definition TEXT,
-            job_definition_name TEXT,
+            job_definition {{bytewise_text}},
+            job_definition_name {{bytewise_text}},
             status TEXT NOT NULL,
             created_at BIGINT NOT NULL,
             stopped_at BIGINT,
@@ -137,10 +138,14 @@ class ListQuery:
     after: SortKey | None = None
 
 
+LAST_CHARACTER = "\U0010ffff"
+
+
 def _match(column: str, value: str) -> tuple[str, list[Any]]:
+    """Equal to ``value``, or starting with it when it ends in ``*``: a range an index answers (bytewise text)."""
     if value.endswith("*"):
         prefix = value[:-1]
-        return f"substr({column}, 1, {len(prefix)}) = ?", [prefix]
+        return f"{column} >= ? AND {column} < ?", [prefix, prefix + LAST_CHARACTER]
     return f"{column} = ?", [value]
 
 
