@@ -20,6 +20,7 @@ from kubatch.controller.store import Store
 from kubatch.core.pods import LABEL_ARRAY_INDEX, LABEL_ATTEMPT, LABEL_JOB_ID
 from kubatch.service import ClientException, Context, invoke
 from kubatch.service.arns import Arns
+from kubatch.service.logs import job_log
 from tests.unit.fake_kube import CREATED_MS, SEED_DEFINITION, FakeKube, make_context, provision
 
 STOPPED = CREATED_MS + 60_000
@@ -189,3 +190,14 @@ async def test_jobs_in_neither_place_are_left_out_or_refused_as_before(kube: Fak
         await invoke(ctx, "ListJobs", {"arrayJobId": "11111111-2222-4333-8444-555555555555"})
     with pytest.raises(ClientException, match="nextToken"):
         await invoke(ctx, "ListJobs", {"jobQueue": "q", "jobStatus": "SUCCEEDED", "nextToken": "WyJ4Il0="})
+
+
+async def test_the_log_of_an_archived_job_is_gone_and_the_answer_says_so(kube: FakeKube, archive) -> None:
+    job_id = await submit(kube, "single")
+    await retention_worker(kube, archive).run_once(now_ms=DUE)
+    ctx = Context(kube=kube, namespace="default", archive=archive)
+    for name in (job_id, "single"):
+        with pytest.raises(ClientException, match="was archived \\(SUCCEEDED\\) after its retention: its pods and"):
+            await job_log(ctx, job=name)
+    with pytest.raises(ClientException, match="does not exist"):
+        await job_log(ctx, job="never-was")
