@@ -53,7 +53,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
     memo.retention = (RetentionWorker(store=memo.store, kube=memo.kube, archive=memo.archive,
-                                      default_seconds=memo.retention_seconds, logger=logger)
+                                      default_seconds=memo.retention_seconds, logger=logger,
+                                      limiter=memo.write_limiter)
                       if memo.get("archive") is not None else None)
     memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")
     memo.loop_task.add_done_callback(_stop_if_task_died)
