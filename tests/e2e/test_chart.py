@@ -105,6 +105,11 @@ API_RULES = (
 )
 
 
+def deployment_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = by_kind(docs, "Deployment")
+    return deployment
+
+
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (deployment,) = by_kind(docs, "Deployment")
     (only,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -153,6 +158,8 @@ def test_default_render(helm: Helm) -> None:
     (claim,) = by_kind(docs, "PersistentVolumeClaim")
     assert claim["metadata"]["name"] == "kubatch-archive" and claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
     assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    # ... writable by the operator's non-root user
+    assert deployment_of(docs)["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == 65532
     assert {p["name"]: p["containerPort"] for p in main["ports"]} == {"metrics": 8080, "health": 8081}
     for probe in (main["livenessProbe"], main["readinessProbe"]):
         assert probe["httpGet"] == {"path": "/healthz", "port": "health"}
