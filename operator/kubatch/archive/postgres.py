@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
 from kubatch.archive.base import Archive, ArchiveError, Statement
@@ -72,8 +73,10 @@ class PostgresArchive(Archive):
                     cursor = await connection.execute(_placeholders(skip_if[0]), list(skip_if[1]))
                     if await cursor.fetchone() is not None:
                         return
-                for sql, params in statements:
-                    await connection.execute(_placeholders(sql), list(params))
+                # runs of the same statement (an array's children) go as one batch, not a round trip each
+                for sql, run in groupby(statements, key=lambda statement: statement[0]):
+                    async with connection.cursor() as cursor:
+                        await cursor.executemany(_placeholders(sql), [list(params) for _, params in run])
 
         await self._dropping_broken(work)
 
