@@ -17,7 +17,7 @@ import pytest
 from kubatch.archive import open_archive
 from kubatch.controller.retention import RetentionWorker
 from kubatch.controller.store import Store
-from kubatch.core.pods import LABEL_ARRAY_INDEX, LABEL_ATTEMPT, LABEL_JOB_ID
+from kubatch.core.pods import LABEL_ARRAY_INDEX, LABEL_ATTEMPT, LABEL_JOB_ID, LABEL_NODE_INDEX
 from kubatch.service import ClientException, Context, invoke
 from kubatch.service.arns import Arns
 from kubatch.service.logs import job_log
@@ -201,3 +201,23 @@ async def test_the_log_of_an_archived_job_is_gone_and_the_answer_says_so(kube: F
             await job_log(ctx, job=name)
     with pytest.raises(ClientException, match="does not exist"):
         await job_log(ctx, job="never-was")
+
+
+async def test_the_nodes_of_an_archived_multi_node_job_answer_as_before(kube: FakeKube, archive) -> None:
+    job_id = await submit(kube, "mnp")
+    stored = kube.stored("BatchJob", "mnp")
+    stored["status"]["resolvedDefinition"]["nodeProperties"] = {"numNodes": 2, "mainNode": 1,
+                                                                "nodeRangeProperties": []}
+    for node in (0, 1):
+        kube.put_pod(name=f"mnp-n{node}-a1", labels={LABEL_JOB_ID: job_id, LABEL_NODE_INDEX: str(node),
+                                                    LABEL_ATTEMPT: "1"}, phase="Succeeded",
+                     state={"terminated": {"exitCode": 0, "startedAt": "2024-05-01T12:00:05Z",
+                                           "finishedAt": "2024-05-01T12:00:09Z"}})
+    ctx = Context(kube=kube, namespace="default", archive=archive)
+    questions = [("ListJobs", {"multiNodeJobId": job_id, "jobStatus": "SUCCEEDED"}),
+                 ("DescribeJobs", {"jobs": [f"{job_id}#0", f"{job_id}#1", "mnp#1", f"{job_id}#2"]})]
+    before = [await invoke(ctx, operation, request) for operation, request in questions]
+    assert len(before[0]["jobSummaryList"]) == 2 and len(before[1]["jobs"]) == 3
+    assert await retention_worker(kube, archive).run_once(now_ms=DUE) == 1
+    kube.pods.clear()  # gone with their job (owner references)
+    assert [await invoke(ctx, operation, request) for operation, request in questions] == before
