@@ -21,7 +21,7 @@ COPY . .
 # The cache mount keeps downloaded wheels between builds without putting them in a layer.
 # requirements.lock pins every dependency to the versions the test suite ran with.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    python -m pip wheel --disable-pip-version-check --constraint requirements.lock --wheel-dir /wheels .
+    python -m pip wheel --disable-pip-version-check --constraint requirements.lock --wheel-dir /wheels '.[postgres]'
 
 FROM ${PYTHON_IMAGE}
 ARG VERSION=0.1.0
@@ -42,7 +42,7 @@ RUN groupadd --system --gid 65532 kubatch \
 # compiles the .pyc files now, because a read-only root filesystem forbids it later.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore --no-index \
-       --find-links=/wheels kubatch \
+       --find-links=/wheels 'kubatch[postgres]' \
     && kubatch --help >/dev/null
 
 # Set after the install so pip still writes the bytecode; at run time there is nowhere

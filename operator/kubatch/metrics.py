@@ -27,3 +27,7 @@ CE_USED_VCPUS = Gauge("kubatch_compute_environment_used_vcpus", "vCPUs held by S
                       ["compute_environment"])
 CE_MAX_VCPUS = Gauge("kubatch_compute_environment_max_vcpus", "The compute environment's maxvCpus quota.",
                      ["compute_environment"])
+JOBS_ARCHIVED = Counter("kubatch_jobs_archived_total",
+                        "Finished jobs written to the archive and deleted from the cluster after their retention.")
+ARCHIVE_ERRORS = Counter("kubatch_archive_errors_total",
+                         "Retention passes that failed (the archive or the API server could not be reached).")

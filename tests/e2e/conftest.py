@@ -79,8 +79,12 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
 class OperatorProcess:
     """``kubatch operator`` as a subprocess: its log, its metrics URL, and a way to crash it."""
 
-    def __init__(self, *, kubeconfig: Path, log: Path) -> None:
+    def __init__(self, *, kubeconfig: Path, log: Path, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.log = log
+        self.args = args
+        self.extra_env = dict(env or {})
+        """Added to the environment of each start (a test may change it between restarts)."""
         self.metrics_port = _free_port()
         self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         self._env = os.environ | {"KUBECONFIG": str(kubeconfig)}
@@ -90,8 +94,9 @@ class OperatorProcess:
         with open(self.log, "ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "kubatch.cli.main", "operator", "--all-namespaces",
-                 "--metrics-port", str(self.metrics_port), "--health-port", "0", "--image-pull-grace-seconds", "5"],
-                stdout=log, stderr=subprocess.STDOUT, env=self._env, cwd=REPO_ROOT,
+                 "--metrics-port", str(self.metrics_port), "--health-port", "0", "--image-pull-grace-seconds", "5",
+                 *self.args],
+                stdout=log, stderr=subprocess.STDOUT, env=self._env | self.extra_env, cwd=REPO_ROOT,
             )
 
     def peak_rss_mib(self) -> float:

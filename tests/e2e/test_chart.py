@@ -93,6 +93,8 @@ OPERATOR_JOB_RULES = (
     | triples([""], ["pods", "services"], ["create", "delete", "get", "list", "watch"])
     | triples([""], ["pods/log"], ["get"])
 )
+RETENTION_RULES = triples(["kubatch.io"], ["batchjobs"], ["delete"])
+"""With an archive (the default, SQLite): finished jobs are deleted once archived."""
 
 
 API_RULES = (
@@ -101,6 +103,11 @@ API_RULES = (
               ["get", "list", "create", "patch", "delete"])
     | triples([""], ["pods"], ["list"])
 )
+
+
+def deployment_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = by_kind(docs, "Deployment")
+    return deployment
 
 
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -144,7 +151,15 @@ def test_default_render(helm: Helm) -> None:
     main = container(docs)
     assert main["command"] == ["kubatch"]
     assert main["args"] == ["operator", "--metrics-port=8080", "--leader-election-namespace=kubatch-system",
-                            "--all-namespaces"]
+                            "--all-namespaces", "--finished-job-retention=1d"]
+    # the SQLite archive, on a PersistentVolumeClaim the chart creates and keeps on uninstall
+    assert {"name": "KUBATCH_ARCHIVE_URL", "value": "sqlite:///var/lib/kubatch/archive/jobs.sqlite"} in main["env"]
+    assert {"name": "archive", "mountPath": "/var/lib/kubatch/archive"} in main["volumeMounts"]
+    (claim,) = by_kind(docs, "PersistentVolumeClaim")
+    assert claim["metadata"]["name"] == "kubatch-archive" and claim["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    # ... writable by the operator's non-root user
+    assert deployment_of(docs)["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == 65532
     assert {p["name"]: p["containerPort"] for p in main["ports"]} == {"metrics": 8080, "health": 8081}
     for probe in (main["livenessProbe"], main["readinessProbe"]):
         assert probe["httpGet"] == {"path": "/healthz", "port": "health"}
@@ -179,12 +194,14 @@ def test_rbac_is_minimal(helm: Helm) -> None:
             assert "resourceNames" not in rule and "nonResourceURLs" not in rule
 
     assert grants(one(docs, "ClusterRole", "kubatch")) == OPERATOR_CLUSTER_RULES
-    assert grants(one(docs, "ClusterRole", "kubatch-jobs")) == OPERATOR_JOB_RULES
+    assert grants(one(docs, "ClusterRole", "kubatch-jobs")) == OPERATOR_JOB_RULES | RETENTION_RULES
     assert grants(one(docs, "Role", "kubatch-leader-election")) == triples(
         ["coordination.k8s.io"], ["leases"], ["get", "create", "update", "patch"])
-    # The operator never creates jobs, definitions or queues, and never reads secrets.
-    operator = OPERATOR_CLUSTER_RULES | OPERATOR_JOB_RULES
-    assert not {t for t in operator if t[0] == "kubatch.io" and t[2] in ("create", "delete")}
+    # The operator never creates jobs, definitions or queues, deletes only archived jobs, and never reads secrets.
+    operator = OPERATOR_CLUSTER_RULES | OPERATOR_JOB_RULES | RETENTION_RULES
+    assert {t for t in operator if t[0] == "kubatch.io" and t[2] in ("create", "delete")} == RETENTION_RULES
+    without_archive = helm.template("--set", "archive.type=none")
+    assert grants(one(without_archive, "ClusterRole", "kubatch-jobs")) == OPERATOR_JOB_RULES
     assert not {t for t in operator if t[1] == "secrets"}
 
     # Each operator role is bound to the chart's ServiceAccount, cluster-wide by default.
@@ -236,7 +253,8 @@ def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 def test_the_api_deployment_service_and_rbac(helm: Helm) -> None:
     docs = helm.template("--set", "api.enabled=true", "--set", "api.credentialsSecret=keys",
-                         "--set", "api.tlsSecret=tls", "--set", "api.replicas=2")
+                         "--set", "api.tlsSecret=tls", "--set", "api.replicas=2",
+                         "--set", "archive.type=postgresql", "--set", "archive.postgresql.urlSecret=db")
     api, operator = one(docs, "Deployment", "kubatch-api"), one(docs, "Deployment", "kubatch")
     api_pod, operator_pod = (d["spec"]["template"]["metadata"]["labels"] for d in (api, operator))
     # Neither workload's selector takes the other's pods.
@@ -256,6 +274,10 @@ def test_the_api_deployment_service_and_rbac(helm: Helm) -> None:
     assert volumes["credentials"]["secret"]["secretName"] == "keys"
     assert volumes["tls"]["secret"]["secretName"] == "tls"
     assert all(m.get("readOnly") for m in main["volumeMounts"] if m["name"] in ("credentials", "tls"))
+    # both read the PostgreSQL archive from the user's Secret; no volume for it
+    url = {"name": "KUBATCH_ARCHIVE_URL", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}
+    assert url in main["env"] and url in operator["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert not by_kind(docs, "PersistentVolumeClaim")
 
     service = one(docs, "Service", "kubatch-api")
     assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
@@ -271,13 +293,38 @@ def test_the_api_deployment_service_and_rbac(helm: Helm) -> None:
 
 
 def test_the_api_needs_a_credentials_secret(helm: Helm) -> None:
-    result = helm.run("template", "kubatch", str(CHART), "--set", "api.enabled=true", check=False)
+    result = helm.run("template", "kubatch", str(CHART), "--set", "api.enabled=true", "--set", "archive.type=none",
+                      check=False)
     assert result.returncode != 0 and "api.credentialsSecret is required" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (["api.enabled=true", "api.credentialsSecret=keys"], "api.enabled needs archive.type=postgresql"),
+    (["replicaCount=2"], "with replicaCount > 1 use archive.type=postgresql"),
+    (["archive.type=postgresql"], "archive.postgresql.urlSecret is required"),
+])
+def test_archive_layouts_that_cannot_work_are_refused(helm: Helm, values: list[str], message: str) -> None:
+    result = helm.run("template", "kubatch", str(CHART), *[f for v in values for f in ("--set", v)], check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_retention_and_archive_values(helm: Helm) -> None:
+    main = container(helm.template("--set", "finishedJobRetention=6h", "--set", "archive.sqlite.existingClaim=mine"))
+    assert "--finished-job-retention=6h" in main["args"]
+    docs = helm.template("--set", "archive.sqlite.existingClaim=mine")
+    (deployment,) = by_kind(docs, "Deployment")
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["archive"]["persistentVolumeClaim"] == {"claimName": "mine"}
+    assert not by_kind(docs, "PersistentVolumeClaim")
+    # no archive: nothing is ever deleted, so no retention flag and no archive anywhere
+    main = container(helm.template("--set", "archive.type=none"))
+    assert not [arg for arg in main["args"] if "retention" in arg]
+    assert not [env for env in main["env"] if env["name"] == "KUBATCH_ARCHIVE_URL"]
 
 
 def test_json_logs_and_the_grafana_dashboard(helm: Helm) -> None:
     docs = helm.template("--set", "logFormat=json", "--set", "grafanaDashboard.enabled=true",
-                         "--set", "api.enabled=true", "--set", "api.credentialsSecret=keys")
+                         "--set", "api.enabled=true", "--set", "api.credentialsSecret=keys", "--set", "archive.type=none")
     for deployment in by_kind(docs, "Deployment"):
         assert "--log-format=json" in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
     config_map = one(docs, "ConfigMap", "kubatch-dashboard")
@@ -302,6 +349,8 @@ def test_json_logs_and_the_grafana_dashboard(helm: Helm) -> None:
     "api.accountId=12",          # AWS account ids have 12 digits
     "api.colour=blue",
     "logFormat=xml",
+    "finishedJobRetention=1w",   # s, m, h or d
+    "archive.type=mysql",
 ])
 def test_values_schema_refuses(helm: Helm, bad: str) -> None:
     result = helm.run("template", "kubatch", str(CHART), "--set", bad, check=False)

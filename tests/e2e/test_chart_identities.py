@@ -66,7 +66,7 @@ def release(helm: Helm, kubectl: Kubectl, crds_installed: None, namespace: str, 
                 "--from-literal=credentials.yaml=accessKeys: []")
     helm.run("install", name, str(CHART), *kube, "--namespace", namespace,
              "--set", f"watchNamespaces={{{extra_namespace}}}", "--set", "api.enabled=true",
-             "--set", "api.credentialsSecret=api-keys", "--set", "rbac.userRoles.create=false",
+             "--set", "api.credentialsSecret=api-keys", "--set", "archive.type=none", "--set", "rbac.userRoles.create=false",
              "--set", "nodeSelector.kubatch\\.io/chart-test=unschedulable")
     try:
         yield f"{name}-kubatch"

@@ -157,3 +157,15 @@ async def test_a_queue_is_fifo_or_fair_share_for_life(kube: FakeKube, created_wi
     else:
         message = await refusal(kube, "UpdateJobQueue", {"jobQueue": "production-queue", "schedulingPolicyArn": "fair"})
         assert message.startswith("schedulingPolicyArn: schedulingPolicy can be replaced, but not added")
+
+
+async def test_a_queue_sets_its_finished_job_retention(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "CreateJobQueue", {**PRODUCTION, "finishedJobRetentionSeconds": 3600})
+    await invoke(ctx, "UpdateJobQueue", {"jobQueue": "production-queue", "finishedJobRetentionSeconds": 0})
+    assert kube.stored("JobQueue", "production-queue", None)["spec"]["finishedJobRetentionSeconds"] == 0
+    (queue,) = (await invoke(ctx, "DescribeJobQueues", {"jobQueues": ["production-queue"]}))["jobQueues"]
+    assert queue["finishedJobRetentionSeconds"] == 0
+    message = await refusal(kube, "UpdateJobQueue", {"jobQueue": "production-queue",
+                                                     "finishedJobRetentionSeconds": -1})
+    assert "finishedJobRetentionSeconds" in message

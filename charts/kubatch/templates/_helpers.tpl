@@ -54,6 +54,23 @@ app.kubernetes.io/component: api
 {{- end }}
 {{- end }}
 
+{{/*
+KUBATCH_ARCHIVE_URL for the operator and the API: the SQLite file on the archive volume,
+or the PostgreSQL URL from the user's Secret. Nothing for archive.type=none.
+*/}}
+{{- define "kubatch.archiveEnv" -}}
+{{- if eq .Values.archive.type "sqlite" -}}
+- name: KUBATCH_ARCHIVE_URL
+  value: sqlite:///var/lib/kubatch/archive/jobs.sqlite
+{{- else if eq .Values.archive.type "postgresql" -}}
+- name: KUBATCH_ARCHIVE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "archive.postgresql.urlSecret is required when archive.type is postgresql: create a Secret with the connection URL" .Values.archive.postgresql.urlSecret }}
+      key: {{ .Values.archive.postgresql.urlSecretKey }}
+{{- end -}}
+{{- end }}
+
 {{- define "kubatch.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "kubatch.selectorLabels" . }}

@@ -110,6 +110,15 @@ class JobQueueSpec(KubeModel):
             "Kubernetes extension: namespaces whose labels match may submit jobs to the queue; absent means all."
         ),
     )
+    finishedJobRetentionSeconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=10 * 365 * 86400,
+        description=(
+            "Kubernetes extension: seconds a finished job of this queue stays in the cluster before it is archived "
+            "and deleted; 0 keeps it for ever; absent means the operator's --finished-job-retention."
+        ),
+    )
 
 
 class FrontOfQueueJob(KubeModel):

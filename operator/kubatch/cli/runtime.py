@@ -13,6 +13,7 @@ cluster (``CliRunner.invoke(cli, args, obj=Runtime(connect=...))``).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
+from kubatch.archive import ArchiveError, open_archive
 from kubatch.cli.kubeconfig import default_namespace
 from kubatch.kube.client import ApiError, Kube
 from kubatch.service import BatchError, Context, translated
@@ -99,6 +101,8 @@ async def connect_cluster(settings: Globals) -> AsyncIterator[tuple[KubeApi, str
 class Runtime:
     connect: Connect = connect_cluster
     arns: Arns = field(default_factory=Arns.from_environment)
+    archive_url: str | None = field(default_factory=lambda: os.environ.get("KUBATCH_ARCHIVE_URL"))
+    """The operator's job archive, read for jobs the cluster no longer holds (docs/operations.md)."""
 
 
 def failure(error: BatchError) -> CommandFailed:
@@ -107,13 +111,20 @@ def failure(error: BatchError) -> CommandFailed:
 
 async def _in_session(runtime: Runtime, settings: Globals, work: Callable[[Context], Awaitable[T]]) -> T:
     async with runtime.connect(settings) as (kube, namespace):
-        ctx = Context(kube=kube, namespace=namespace, arns=runtime.arns, warn=warn)
+        try:
+            archive = open_archive(runtime.archive_url, writer=False) if runtime.archive_url else None
+        except ArchiveError as error:
+            raise CommandFailed(f"KUBATCH_ARCHIVE_URL: {error}", exit_code=EXIT_CONFIG) from None
+        ctx = Context(kube=kube, namespace=namespace, arns=runtime.arns, warn=warn, archive=archive)
         try:
             return await work(ctx)
         except BatchError as error:
             raise failure(error) from None
-        except (ApiError, OSError, TimeoutError) as error:
+        except (ApiError, ArchiveError, OSError, TimeoutError) as error:
             raise failure(translated(error)) from None
+        finally:
+            if archive is not None:
+                await archive.close()
 
 
 def run(settings: Globals, work: Callable[[Context], Awaitable[T]]) -> T:

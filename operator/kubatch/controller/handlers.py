@@ -18,6 +18,7 @@ import kopf
 from kubatch.controller.events import EventRecorder
 from kubatch.controller.leader import LeaderElector
 from kubatch.controller.loop import ReconcileLoop
+from kubatch.controller.retention import RetentionWorker
 from kubatch.controller.store import Store
 from kubatch.core.pods import LABEL_JOB_ID
 from kubatch.kube.client import GROUP, KINDS, VERSION, ApiError, Kube
@@ -51,6 +52,10 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
                               namespaces=memo.namespaces, limiter=memo.write_limiter, events=memo.events)
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
+    memo.retention = (RetentionWorker(store=memo.store, kube=memo.kube, archive=memo.archive,
+                                      default_seconds=memo.retention_seconds, logger=logger,
+                                      limiter=memo.write_limiter)
+                      if memo.get("archive") is not None else None)
     memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")
     memo.loop_task.add_done_callback(_stop_if_task_died)
     memo.events_task = asyncio.create_task(memo.events.run(), name="kubatch-event-sender")
@@ -63,7 +68,17 @@ async def _lead_then_reconcile(memo: kopf.Memo) -> None:
         await memo.elector.acquire()
         memo.keep_task = asyncio.create_task(memo.elector.keep(), name="kubatch-lease-renewal")
         memo.keep_task.add_done_callback(_stop_if_task_died)
+    if memo.retention is not None:
+        memo.retention_task = asyncio.create_task(_retain_once_primed(memo), name="kubatch-retention")
+        memo.retention_task.add_done_callback(_stop_if_task_died)
     await memo.loop.run()
+
+
+async def _retain_once_primed(memo: kopf.Memo) -> None:
+    """Archive finished jobs, but only once the store holds every job: a dependent not yet seen must still
+    hold its dependency in the cluster."""
+    await memo.loop.primed.wait()
+    await memo.retention.run()
 
 
 def _stop_if_task_died(task: asyncio.Task) -> None:
@@ -78,7 +93,7 @@ def _stop_if_task_died(task: asyncio.Task) -> None:
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
-    for task in (memo.get("keep_task"), memo.loop_task, memo.events_task):
+    for task in (memo.get("keep_task"), memo.get("retention_task"), memo.loop_task, memo.events_task):
         if task is None:
             continue
         task.cancel()
@@ -92,6 +107,8 @@ async def stop(memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
         except ApiError as error:
             logger.warning("could not release the Lease: %s", error)
     await memo.kube.close()
+    if memo.get("archive") is not None:
+        await memo.archive.close()
 
 
 def _feed(kind: str):

@@ -58,9 +58,12 @@ class ReconcileLoop:
         self._writes = asyncio.Semaphore(MAX_CONCURRENT_WRITES)
         self._limiter = limiter
         self._events = events
+        self.primed = asyncio.Event()
+        """Set once the store holds everything listed at start-up (the retention worker waits for it)."""
 
     async def run(self) -> None:
         await self._prime_with_retries()
+        self.primed.set()
         planning_seconds = 0.0
         while True:
             try:

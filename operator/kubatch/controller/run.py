@@ -12,6 +12,7 @@ import logging
 import kopf
 from prometheus_client import start_http_server
 
+from kubatch.archive import open_archive
 from kubatch.controller.ratelimit import DEFAULT_BURST, DEFAULT_WRITES_PER_SECOND, WriteLimiter
 from kubatch.core.reconcile import Settings
 from kubatch.logformat import configure_logging
@@ -20,7 +21,10 @@ from kubatch.logformat import configure_logging
 def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port: int, verbose: bool,
                  settings: Settings = Settings(), leader_election_namespace: str | None = None,
                  log_format: str = "text", api_qps: float = DEFAULT_WRITES_PER_SECOND,
-                 api_burst: int = DEFAULT_BURST) -> None:
+                 api_burst: int = DEFAULT_BURST, archive_url: str | None = None,
+                 finished_job_retention_seconds: int = 0) -> None:
+    """``archive_url``: where finished jobs go before they are deleted (None: they never are);
+    ``finished_job_retention_seconds``: how long they stay first, unless their queue says otherwise."""
     import kubatch.controller.handlers  # noqa: F401  (registers the handlers with kopf)
 
     configure_logging(verbose=verbose, log_format=log_format)
@@ -29,6 +33,8 @@ def run_operator(*, namespaces: tuple[str, ...], metrics_port: int, health_port:
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
     kopf.run(memo=kopf.Memo(settings=settings, namespaces=tuple(namespaces), leader_namespace=leader_election_namespace,
-                             write_limiter=WriteLimiter(rate=api_qps, burst=api_burst)),
+                             write_limiter=WriteLimiter(rate=api_qps, burst=api_burst),
+                             archive=open_archive(archive_url, writer=True) if archive_url else None,
+                             retention_seconds=finished_job_retention_seconds),
              standalone=True, clusterwide=not namespaces, namespaces=list(namespaces),
              liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz" if health_port else None)

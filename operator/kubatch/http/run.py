@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kubatch.archive import ArchiveError, open_archive
 from kubatch.http.credentials import CredentialsError, KeyFile
 from kubatch.http.server import Authenticator, BatchApi, NoAuth, SigV4Keys, build_app
 from kubatch.kube.client import Kube
@@ -40,6 +41,8 @@ class ApiOptions:
     """Set only with ``--no-auth``: the namespace every request works in."""
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    archive_url: str | None = None
+    """The job archive to read finished jobs from once they left the cluster."""
 
 
 def authenticator(options: ApiOptions) -> Authenticator:
@@ -79,17 +82,23 @@ def run_api(options: ApiOptions, *, verbose: bool = False, log_format: str = "te
     configure_logging(verbose=verbose, log_format=log_format)
     auth = authenticator(options)
     ssl_context = tls_context(options)
+    try:
+        archive = open_archive(options.archive_url, writer=False) if options.archive_url else None
+    except ArchiveError as error:
+        raise ConfigError(str(error)) from None
 
     async def application() -> web.Application:
         try:
             kube = await Kube.connect(kubeconfig=options.kubeconfig, context=options.context)
         except Exception as error:  # the client library's config errors are not ours to import
             raise ConfigError(f"cannot load the kubeconfig: {error}") from None
-        app = build_app(BatchApi(kube=kube, arns=options.arns, auth=auth))
+        app = build_app(BatchApi(kube=kube, arns=options.arns, auth=auth, archive=archive))
 
         async def close(_: web.Application) -> AsyncIterator[None]:
             yield
             await kube.close()
+            if archive is not None:
+                await archive.close()
 
         app.cleanup_ctx.append(close)
         return app

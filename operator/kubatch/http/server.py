@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from kubatch.archive import Archive
 from kubatch.http.credentials import AccessKey, KeyFile
 from kubatch.http.model import ROUTES
 from kubatch.http.routing import NoRoute, Router
@@ -143,6 +144,7 @@ class BatchApi:
     kube: KubeApi
     arns: Arns
     auth: Authenticator
+    archive: Archive | None = None
     router: Router = Router(ROUTES)
 
     async def _call(self, request: web.Request, body: bytes, call: _Call) -> web.Response:
@@ -165,7 +167,8 @@ class BatchApi:
                             f"perform batch:{operation}: compute environments, job queues and scheduling policies are "
                             "shared by every namespace; only admin keys may change them")
         warnings: list[str] = []
-        ctx = Context(kube=self.kube, namespace=caller.namespace, arns=self.arns, warn=warnings.append)
+        ctx = Context(kube=self.kube, namespace=caller.namespace, arns=self.arns, warn=warnings.append,
+                      archive=self.archive)
         result = await invoke(ctx, operation, document)
         response = web.json_response(result, headers={"x-amzn-RequestId": call.request_id})
         for warning in warnings:

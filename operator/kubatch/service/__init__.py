@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kubatch.archive import ArchiveError
 from kubatch.kube.client import ApiError
 from kubatch.service import compute_environments, definitions, jobs, queues, scheduling_policies, tags
 from kubatch.service.context import Context
@@ -56,6 +57,8 @@ def translated(error: Exception) -> BatchError:
     """The AWS error for a failure below the service: the API server's refusal, or no API server at all."""
     if isinstance(error, BatchError):
         return error
+    if isinstance(error, ArchiveError):
+        return ServerException(f"cannot read the job archive: {error}")
     if isinstance(error, ApiError):
         kind = ClientException if error.status in CLIENT_ERRORS else ServerException
         return kind(f"Kubernetes API: {error.message}")
@@ -70,7 +73,7 @@ async def invoke(ctx: Context, operation: str, request: Any) -> dict[str, Any]:
         raise ClientException(f"{operation}: the request must be a JSON object")
     try:
         return await OPERATIONS[operation](ctx, request)
-    except (ApiError, OSError, TimeoutError) as error:
+    except (ApiError, ArchiveError, OSError, TimeoutError) as error:
         raise translated(error) from error
 
 

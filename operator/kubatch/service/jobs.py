@@ -18,8 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from kubatch.api import BatchJobSpec, StopRequest
+from kubatch.archive import Record
 from kubatch.core.targets import TargetError, check_queue
 from kubatch.kube.client import ApiError
+from kubatch.service.archived import archived_details, archived_parent, describe_archived, filter_terms
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
                                       selector)
@@ -38,7 +40,7 @@ from kubatch.service.fields import (
 )
 from kubatch.service.job_refs import JobRef, find_job, index_jobs, parse_job_ref
 from kubatch.service.objects import CONFLICT, read
-from kubatch.service.paging import page
+from kubatch.service.paging import page, page_size, token_key
 from kubatch.service.port import Obj
 from kubatch.service.shapes import JOB_NAME_ANNOTATION, current_revision, job_detail, job_summary, present
 from kubatch.states import JOB_STATES
@@ -162,7 +164,9 @@ async def describe_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]
     refs = [parse_job_ref(value, field="jobs") for value in values]
     listed = await ctx.kube.list(KIND, namespace=ctx.namespace)
     jobs = index_jobs(listed)
-    return {"jobs": [await describe_one(ctx, jobs[ref.id], ref, jobs=listed) for ref in refs if _exists(jobs, ref)]}
+    archived = await describe_archived(ctx, [ref for ref in refs if ref.id not in jobs])
+    return {"jobs": [await describe_one(ctx, jobs[ref.id], ref, jobs=listed) if ref.id in jobs else archived[ref]
+                     for ref in refs if _exists(jobs, ref) or ref in archived]}
 
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -223,6 +227,43 @@ async def _candidates(ctx: Context, request: dict[str, Any], scope: str | None) 
     return [job_detail(job, arns=ctx.arns) for job in jobs]
 
 
+async def _archived_candidates(ctx: Context, request: dict[str, Any], scope: str | None, *, status: str | None,
+                               parent_id: str | None = None) -> list[dict[str, Any]]:
+    """The archive's part of a ListJobs answer, to merge with the live jobs (rule: kubatch.service.archived)."""
+    queue = name_of(request["jobQueue"], resource=JOB_QUEUE, field="jobQueue") if scope == "jobQueue" else None
+    return await archived_details(ctx, size=page_size(request, limit=LIST_LIMIT), after=token_key(request),
+                                  job_queue=queue, parent_id=parent_id, status=status,
+                                  **filter_terms(request.get("filters") or []))
+
+
+async def _list_archived_units(ctx: Context, request: dict[str, Any], parent: Record, *, status: str | None,
+                               keep: Predicate) -> dict[str, Any]:
+    """ListJobs of the children or nodes of an array or multi-node job that is only in the archive."""
+    details = [detail for detail in await _archived_candidates(ctx, request, None, status=status,
+                                                                parent_id=parent.job_id) if keep(detail)]
+    chosen, token = page(details, request=request, key=_order, limit=LIST_LIMIT)
+    return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})
+
+
+def _once(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each job once: one archived and not yet deleted is in both lists, with the same entry."""
+    return list({detail["jobId"]: detail for detail in details}.values())
+
+
+async def _archived_parent(ctx: Context, request: dict[str, Any], scope: str) -> Record | None:
+    """The archived array or multi-node job ``scope`` names once the cluster no longer has it; None while it does."""
+    if ctx.archive is None:
+        return None
+    try:
+        await _parent(ctx, request, scope)
+        return None
+    except NoSuchObject:
+        parent = await archived_parent(ctx, parse_job_ref(request[scope], field=scope))
+        if parent is None:
+            raise
+        return parent
+
+
 async def list_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     """AWS's rules: without a status or filter only RUNNING jobs are listed; with a filter, every status."""
     refuse_unknown(request, {"jobQueue", "arrayJobId", "multiNodeJobId", "jobStatus", "maxResults", "nextToken",
@@ -234,13 +275,20 @@ async def list_jobs(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     if status is None and not filters:
         status = "RUNNING"
     scope = _scope(request)
+    keep = lambda detail: all(match(detail) for match in filters)  # noqa: E731
+    archived = await _archived_parent(ctx, request, scope) if scope in ("arrayJobId", "multiNodeJobId") else None
+    if archived is not None:
+        return await _list_archived_units(ctx, request, archived, status=None if filters else status, keep=keep)
     if scope == "arrayJobId":
         chosen, token = await page_children(ctx, await _parent(ctx, request, scope), request=request,
                                             status=None if filters else status, limit=LIST_LIMIT,
-                                            keep=lambda detail: all(match(detail) for match in filters))
+                                            keep=keep)
         return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})
     details = [detail for detail in await _candidates(ctx, request, scope)
-               if (filters or status == detail["status"]) and all(match(detail) for match in filters)]
+               if (filters or status == detail["status"]) and keep(detail)]
+    if scope != "multiNodeJobId":
+        details = _once(details + [detail for detail in await _archived_candidates(
+            ctx, request, scope, status=None if filters else status) if keep(detail)])
     chosen, token = page(details, request=request, key=_order, limit=LIST_LIMIT)
     return present({"jobSummaryList": [job_summary(detail) for detail in chosen], "nextToken": token})
 

@@ -2,7 +2,8 @@
 
 The pod of the latest attempt is read unless an attempt is named; an array job needs
 a child (``job:INDEX``); a multi-node job shows its main node unless ``job#NODE``
-names another. The container is ``main`` (kubatch's name for the job's container)
+names another. An archived job has no pods left: its log is gone, and the answer says so.
+The container is ``main`` (kubatch's name for the job's container)
 or, for pods written the EKS way, the first container, unless one is named.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 from kubatch.core.pods import LABEL_NODE_INDEX
 from kubatch.service.children import attempt_number, selector
 from kubatch.service.context import Context
-from kubatch.service.errors import ClientException
+from kubatch.service.archived import archived_parent
+from kubatch.service.errors import ClientException, NoSuchObject
 from kubatch.service.job_refs import find_job, parse_job_ref
 from kubatch.service.port import Obj
 from kubatch.service.shapes import job_detail
@@ -32,7 +34,14 @@ def _container(pod: Obj, wanted: str | None) -> str:
 async def job_log(ctx: Context, *, job: str, attempt: int | None = None, container: str | None = None) -> str:
     """The log of the job's (or child's) pod for ``attempt`` (default: the latest)."""
     ref = parse_job_ref(job, field="job")
-    found = await find_job(ctx, ref, field="job")
+    try:
+        found = await find_job(ctx, ref, field="job")
+    except NoSuchObject:
+        archived = await archived_parent(ctx, ref)
+        if archived is None:
+            raise
+        raise ClientException(f"job: {job} was archived ({archived.detail['status']}) after its retention: its pods "
+                              "and their logs are gone; describe-jobs still shows its record") from None
     if (found.get("spec") or {}).get("arrayProperties") and ref.array_index is None:
         raise ClientException(f"job: {job} is an array job: name one child as {ref.id}:INDEX")
     pods = await ctx.kube.list_pods(label_selector=selector(found, ref), namespace=ctx.namespace)

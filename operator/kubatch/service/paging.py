@@ -33,21 +33,32 @@ def _decode(token: str) -> SortKey:
     return key
 
 
+def page_size(request: Mapping[str, Any], *, limit: int) -> int:
+    """The request's maxResults (``limit`` when absent), checked."""
+    size = request.get("maxResults")
+    if size is None:
+        size = limit
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= limit:
+        raise ClientException(f"maxResults: must be between 1 and {limit}")
+    return size
+
+
+def token_key(request: Mapping[str, Any]) -> SortKey | None:
+    """The sort key the request's nextToken holds (None without one): pages continue strictly after it."""
+    token = request.get("nextToken")
+    return _decode(token) if token else None
+
+
 def page(items: Sequence[T], *, request: Mapping[str, Any], key: Callable[[T], SortKey],
          limit: int) -> tuple[list[T], str | None]:
     """The page of ``items`` (sorted by ``key``) the request's maxResults and nextToken ask for, and the next token.
 
     ``limit`` is the operation's largest page, also used when maxResults is absent.
     """
-    size = request.get("maxResults")
-    if size is None:
-        size = limit
-    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= limit:
-        raise ClientException(f"maxResults: must be between 1 and {limit}")
+    size = page_size(request, limit=limit)
     ordered = sorted(items, key=key)
-    token = request.get("nextToken")
-    if token:
-        after = _decode(token)
+    after = token_key(request)
+    if after is not None:
         try:
             ordered = [item for item in ordered if key(item) > after]
         except TypeError:

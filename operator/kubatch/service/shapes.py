@@ -171,6 +171,7 @@ def queue_detail(queue: Obj, *, arns: Arns) -> dict[str, Any]:
         "tags": tags_of(queue) or None,
         "jobStateTimeLimitActions": spec.get("jobStateTimeLimitActions"),
         "namespaceSelector": spec.get("namespaceSelector"),
+        "finishedJobRetentionSeconds": spec.get("finishedJobRetentionSeconds"),
     })
 
 
