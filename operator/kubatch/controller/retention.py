@@ -63,7 +63,8 @@ class RetentionWorker:
 
     async def run_once(self, *, now_ms: int) -> int:
         """One pass; returns how many jobs it archived and deleted."""
-        jobs = list(self._store.objects.get("BatchJob", {}).values())
+        # live jobs are held whole; finished ones as compact records, shown in a BatchJob's shape
+        jobs = [*self._store.objects.get("BatchJob", {}).values(), *(job.as_object() for job in self._store.finished)]
         queues = {name: queue for (_, name), queue in self._store.objects.get("JobQueue", {}).items()}
         due = due_for_archiving(jobs, queues, now_ms=now_ms, default_seconds=self._default_seconds, limit=BATCH)
         done = 0
