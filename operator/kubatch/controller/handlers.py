@@ -51,6 +51,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
                               namespaces=memo.namespaces, limiter=memo.write_limiter, events=memo.events)
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
+    if memo.elector is not None:  # no write without a fresh Lease renewal
+        memo.write_limiter.fence(memo.elector.check_fresh)
     memo.loop_task = asyncio.create_task(_lead_then_reconcile(memo), name="kubatch-reconcile-loop")
     memo.loop_task.add_done_callback(_stop_if_task_died)
     memo.events_task = asyncio.create_task(memo.events.run(), name="kubatch-event-sender")
