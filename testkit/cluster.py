@@ -7,7 +7,7 @@ pod are simulated by kwok with the Stages in ``hack/cluster/stages.yaml``.
 
 Usage::
 
-    python -m testkit.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR] [--real-node]
+    python -m testkit.cluster up [--pool on-demand=3x8x32] [--bin-dir DIR] [--real-node] [--audit]
     python -m testkit.cluster status
     python -m testkit.cluster down
     python -m testkit.cluster free-port-base
@@ -18,6 +18,12 @@ Everything lives in ``$KUBATCH_CLUSTER_DIR`` (default ``~/.cache/kubatch/cluster
 
 ``--real-node`` (or ``KUBATCH_REAL_NODE=1`` for the test suite) adds one real worker node,
 kubelet + containerd + runc, beside the kwok nodes (``testkit.realnode``).
+
+``--audit`` (the e2e suite always asks for it) turns on the API server's audit log,
+``audit.log`` in the state directory: every write to kubatch.io kinds, pods, Services,
+Events and Leases, by anyone but the cluster's own components (``AUDIT_POLICY``), so a test
+can tell who wrote what and when. ``client_kubeconfig`` gives a test an identity of its own
+(a client certificate), which is how the audit log tells two operators apart.
 
 Test-only shortcuts, on purpose: all components authenticate with static tokens, and
 the controller-manager, scheduler and kwok are members of ``system:masters``. RBAC is
@@ -174,6 +180,22 @@ def _write_pki(pki: Path) -> None:
     _openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
 
 
+def client_kubeconfig(user: str, *, group: str = "system:masters") -> Path:
+    """A kubeconfig for ``user`` in ``group``, by a client certificate from the cluster's CA."""
+    pki, path = STATE_DIR / "pki", STATE_DIR / "kubeconfigs" / f"client-{user}"
+    key, csr, cert, extensions = (pki / f"client-{user}.{ext}" for ext in ("key", "csr", "crt", "ext"))
+    if not cert.exists():
+        extensions.write_text("extendedKeyUsage = clientAuth\n")
+        _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+                 "-subj", f"/O={group}/CN={user}")
+        _openssl("x509", "-req", "-in", str(csr), "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
+                 "-CAcreateserial", "-days", "30", "-extfile", str(extensions), "-out", str(cert))
+    config = json.loads(kubeconfig_path().read_text())
+    config["users"] = [{"name": "user", "user": {"client-certificate": str(cert), "client-key": str(key)}}]
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
 KUBELET_USER = f"system:node:{realnode.NODE_NAME}"
 IDENTITIES = {  # user: group
     "kubatch-admin": "system:masters", "system:kube-controller-manager": "system:masters",
@@ -201,6 +223,42 @@ def _write_kubeconfig(path: Path, *, token: str, ca: Path) -> None:
         "current-context": "kubatch-local",
     }
     path.write_text(json.dumps(config, indent=2))
+
+
+# ----------------------------------------------------------------------------- audit log
+
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
+    "rules": [
+        # the cluster's own components write pods all day (binding, status): not what tests ask about
+        {"level": "None", "users": ["system:apiserver", *(user for user in IDENTITIES if user != "kubatch-admin")]},
+        {"level": "Metadata", "verbs": ["create", "update", "patch", "delete", "deletecollection"],
+         "resources": [{"group": "kubatch.io"}, {"group": "", "resources": ["pods", "pods/status", "services", "events"]},
+                       {"group": "events.k8s.io", "resources": ["events"]},
+                       {"group": "coordination.k8s.io", "resources": ["leases"]}]},
+        {"level": "None"},
+    ],
+}
+
+
+def audit_log_path() -> Path:
+    return STATE_DIR / "audit.log"
+
+
+def audit_events() -> list[dict]:
+    """The audit log's entries so far (one JSON object per line), oldest first."""
+    if not audit_log_path().exists():
+        return []
+    return [json.loads(line) for line in audit_log_path().read_text().splitlines() if line.strip()]
+
+
+def _audit_flags(enabled: bool) -> list[str]:
+    if not enabled:
+        return []
+    policy = STATE_DIR / "audit-policy.json"
+    policy.write_text(json.dumps(AUDIT_POLICY, indent=2))
+    return ["--audit-policy-file", str(policy), "--audit-log-path", str(audit_log_path()),
+            "--audit-log-format", "json", "--audit-log-maxsize", "500", "--audit-log-maxbackup", "1"]
 
 
 # ----------------------------------------------------------------------------- processes
@@ -329,7 +387,7 @@ def is_healthy() -> bool:
 # ----------------------------------------------------------------------------- up / down
 
 
-def _component_commands(bin_dir: Path) -> dict[str, list[str]]:
+def _component_commands(bin_dir: Path, *, audit: bool = False) -> dict[str, list[str]]:
     pki, kubeconfigs = STATE_DIR / "pki", STATE_DIR / "kubeconfigs"
     return {
         "etcd": [
@@ -361,6 +419,7 @@ def _component_commands(bin_dir: Path) -> dict[str, list[str]]:
             "--max-requests-inflight", "1000", "--max-mutating-requests-inflight", "500",
             "--enable-priority-and-fairness=false",
             "--event-ttl", "30m",
+            *_audit_flags(audit),
         ],
         "kube-controller-manager": [
             str(bin_dir / "kube-controller-manager"),
@@ -451,8 +510,8 @@ def _down_real_node() -> None:
         node.clean_host()
 
 
-def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False) -> Path:
-    """Start (or keep) the cluster and return the admin kubeconfig path."""
+def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False, audit: bool = False) -> Path:
+    """Start (or keep) the cluster and return the admin kubeconfig path; ``audit``: with the audit log."""
     for sub in ("logs", "run", "kubeconfigs"):
         (STATE_DIR / sub).mkdir(parents=True, exist_ok=True)
     _write_pki(STATE_DIR / "pki")
@@ -463,7 +522,7 @@ def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False) -> Path
                             ("kube-scheduler", "system:kube-scheduler"), ("kwok", "kwok")):
         _write_kubeconfig(STATE_DIR / "kubeconfigs" / component, token=tokens[user], ca=ca)
 
-    commands = _component_commands(bin_dir)
+    commands = _component_commands(bin_dir, audit=audit)
     _start("etcd", commands["etcd"])
     _wait_for("etcd", lambda: _get(f"http://127.0.0.1:{PORTS.etcd_client}/health") == 200)
     _start("kube-apiserver", commands["kube-apiserver"])
@@ -511,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a node pool, e.g. on-demand=3x8x32 (repeatable; default: %s)"
                         % ", ".join(p.spec() for p in DEFAULT_POOLS))
     parser.add_argument("--bin-dir", type=Path, default=None, help="prebuilt binaries (default: build or reuse the cache)")
+    parser.add_argument("--audit", action="store_true", help=f"write the API server's audit log, {audit_log_path()}")
     parser.add_argument("--real-node", action="store_true",
                         help=f"also start one real node (kubelet + containerd), {realnode.NODE_NAME}")
     args = parser.parse_args(argv)
@@ -525,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         report = status()
         print(json.dumps(report, indent=2))
         return 0 if report["apiserverReady"] else 1
-    path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries(), real_node=args.real_node)
+    path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries(), real_node=args.real_node,
+              audit=args.audit)
     print(path)
     return 0
 

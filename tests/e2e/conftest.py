@@ -47,7 +47,7 @@ def kubectl(uses_local_cluster: bool) -> Iterator[Kubectl]:
         yield Kubectl(binary=shutil.which("kubectl") or "kubectl", kubeconfig=Path(os.environ["KUBECONFIG"]))
         return
     bin_dir = local_cluster.build_binaries()
-    kubeconfig = local_cluster.up(pools=list(local_cluster.DEFAULT_POOLS), bin_dir=bin_dir)
+    kubeconfig = local_cluster.up(pools=list(local_cluster.DEFAULT_POOLS), bin_dir=bin_dir, audit=True)
     yield Kubectl(binary=str(bin_dir / "kubectl"), kubeconfig=kubeconfig)
     if os.environ.get("KUBATCH_KEEP_CLUSTER") != "1":
         local_cluster.down()

@@ -52,6 +52,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: loggin
                               namespaces=memo.namespaces, limiter=memo.write_limiter, events=memo.events)
     memo.elector = (LeaderElector(kube=memo.kube, namespace=memo.leader_namespace, logger=logger)
                     if memo.leader_namespace else None)
+    if memo.elector is not None:  # no write without a fresh Lease renewal
+        memo.write_limiter.fence(memo.elector.check_fresh)
     memo.retention = (RetentionWorker(store=memo.store, kube=memo.kube, archive=memo.archive,
                                       default_seconds=memo.retention_seconds, logger=logger,
                                       limiter=memo.write_limiter)

@@ -1,9 +1,13 @@
-"""Leader election over a Lease: only the replica holding it runs the reconcile loop.
+"""Leader election over a Lease: only the replica holding it runs the reconcile loop and writes.
 
 Why here and not in kopf: kopf's peering picks a winner by priority, not by a lease
 with expiry, and pauses every handler; kubatch wants every replica's watch cache warm
 (so a follower takes over in seconds) and only the loop gated. The decisions are
-``kubatch.core.leadership``'s; this module only reads and writes the Lease.
+``kubatch.core.leadership``'s; this module reads and writes the Lease, remembers when the
+last successful renewal began, and fences: ``check_fresh`` runs before every write the
+operator makes (the ``WriteLimiter`` calls it) and before every renewal, and stops the
+process once that renewal is older than the renew deadline, so a leader that was frozen
+or cut off never writes after a follower may have taken over.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import os
 import socket
 import time
 
-from kubatch.core.leadership import RENEW_SECONDS, RETRY_SECONDS, LEASE_SECONDS, Move, decide, lease_spec, \
-    released_spec
+from kubatch.core.leadership import RENEW_DEADLINE_SECONDS, RENEW_SECONDS, RETRY_SECONDS, Move, decide, \
+    lease_spec, may_act, released_spec
 from kubatch.kube.client import ApiError, Kube, NotFound
 
 LEASE_NAME = "kubatch-operator"
@@ -37,6 +41,7 @@ class LeaderElector:
         self._namespace = namespace
         self._logger = logger
         self.me = me or identity()
+        self._renewed_at: float | None = None  # monotonic start of the last successful take or renewal
 
     async def _read(self) -> dict | None:
         try:
@@ -46,15 +51,19 @@ class LeaderElector:
 
     async def _try(self) -> Move:
         """One attempt to take or keep the Lease; the move made (WAIT: someone else leads)."""
+        started = time.monotonic()
         lease = await self._read()
         decision = decide(lease, me=self.me, now_ms=_now_ms())
         if decision.move is Move.WAIT:
             return Move.WAIT
+        if self._renewed_at is not None:
+            self.check_fresh()  # frozen while reading: the Lease may be someone else's by now
         spec = lease_spec(lease, move=decision.move, me=self.me, now_ms=_now_ms())
         if lease is None:
             await self._kube.create_lease(self._namespace, LEASE_NAME, spec)
         else:
             await self._kube.replace_lease(lease, spec)
+        self._renewed_at = started
         if decision.move is Move.TAKE_OVER:
             self._logger.warning("took over Lease %s/%s from %s", self._namespace, LEASE_NAME, decision.holder)
         return decision.move
@@ -76,9 +85,9 @@ class LeaderElector:
 
     async def keep(self) -> None:
         """Renew until leadership is lost; then exit the process rather than act as a follower."""
-        last_renewed = time.monotonic()
         while True:
             await asyncio.sleep(RENEW_SECONDS)
+            self.check_fresh()
             try:
                 move = await self._try()
             except ApiError as error:
@@ -86,10 +95,13 @@ class LeaderElector:
                 move = None
             if move is Move.WAIT:
                 self._lost("another replica holds the Lease")
-            if move is not None:
-                last_renewed = time.monotonic()
-            elif time.monotonic() - last_renewed > LEASE_SECONDS - RETRY_SECONDS:
-                self._lost(f"could not renew the Lease for {LEASE_SECONDS - RETRY_SECONDS} s")
+            self.check_fresh()
+
+    def check_fresh(self) -> None:
+        """The fence, before every write: exit unless the last renewal began within the renew deadline."""
+        if not may_act(renewed_at=self._renewed_at, now=time.monotonic()):
+            age = "never" if self._renewed_at is None else f"{time.monotonic() - self._renewed_at:.1f} s ago"
+            self._lost(f"the last renewal of the Lease began {age}, over the {RENEW_DEADLINE_SECONDS} s renew deadline")
 
     def _lost(self, why: str) -> None:
         self._logger.critical("leadership lost (%s); exiting so that only the new leader acts", why)

@@ -172,6 +172,7 @@ class ReconcileLoop:
                 if refuses_the_pod_for_good(error) and action.on_invalid is not None:
                     patch = dict(action.on_invalid.patch)
                     patch["statusMessage"] = f"{patch.get('statusMessage', '')}: {error.message}"
+                    await self._limiter.acquire()  # a write of its own: rate-limited and fenced
                     await self._perform(PatchStatus(action.on_invalid.kind, action.on_invalid.namespace,
                                                     action.on_invalid.name, patch))
                 raise

@@ -10,6 +10,10 @@ server answers 429 with ``Retry-After``, every write waits that long. The arithm
 Writes that can wait (Events) take their token with ``acquire_when_idle``: only while no
 cycle is applying its writes (``applying``), so that in a burst the API server spends
 itself on moving jobs, and the Events follow when the burst is over.
+
+Every write passes here last, after any wait, so this is also where leader fencing is
+checked (``fence``: with leader election, ``LeaderElector.check_fresh``, which stops a
+leader whose Lease renewal is stale before it writes).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_WRITES_PER_SECOND = 200.0
@@ -54,11 +58,17 @@ class WriteLimiter:
         self._applying = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._fence: Callable[[], None] = lambda: None
+
+    def fence(self, check: Callable[[], None]) -> None:
+        """Call ``check`` right before every write is let through (it stops what must not write)."""
+        self._fence = check
 
     async def acquire(self) -> None:
         wait = self._bucket.delay(time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)
+        self._fence()
 
     @contextlib.asynccontextmanager
     async def applying(self) -> AsyncIterator[None]:

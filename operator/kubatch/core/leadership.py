@@ -3,11 +3,19 @@
 Why a Lease: two operators must never schedule at once (each would count capacity
 without the other's admissions), yet a second replica should take over quickly when
 the first dies. The leader renews the Lease every ``RENEW_SECONDS``; a follower takes it
-over once it has not been renewed for ``LEASE_SECONDS``. A leader that finds another
-holder, or cannot renew for ``LEASE_SECONDS``, stops acting at once (the process exits
-and its supervisor restarts it as a follower). After a leader is killed its Lease
-expires within ``LEASE_SECONDS`` and a follower notices within ``RETRY_SECONDS``, so the
-handover takes at most ``LEASE_SECONDS + RETRY_SECONDS`` plus one cache priming.
+over once it has not been renewed for ``LEASE_SECONDS``. After a leader is killed its
+Lease expires within ``LEASE_SECONDS`` and a follower notices within ``RETRY_SECONDS``, so
+the handover takes at most ``LEASE_SECONDS + RETRY_SECONDS`` plus one cache priming.
+
+Fencing: a leader must stop acting *before* anyone may take its Lease over, whether the
+API server was unreachable or the process itself was frozen (a SIGSTOP, a stalled VM).
+So a leader may write only while its last successful renewal began less than
+``RENEW_DEADLINE_SECONDS`` ago (``may_act``), measured on its own monotonic clock from
+*before* the renewal request, hence never later than the ``renewTime`` it wrote. The
+deadline is ``LEASE_SECONDS - RENEW_DEADLINE_SECONDS`` short of the Lease's expiry: the
+margin that covers a write already on the wire and clock drift between replicas. A
+leader past the deadline, or finding another holder, stops (the process exits and its
+supervisor restarts it as a follower).
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from typing import Any
 from kubatch.core.kubetime import epoch_millis, parse_time
 
 LEASE_SECONDS = 15
-RENEW_SECONDS = 5
+RENEW_DEADLINE_SECONDS = 10
+RENEW_SECONDS = 2
 RETRY_SECONDS = 2
 
 
@@ -70,3 +79,9 @@ def lease_spec(lease: dict[str, Any] | None, *, move: Move, me: str, now_ms: int
 def released_spec(lease: dict[str, Any]) -> dict[str, Any]:
     """The Lease spec a leader leaves behind when it stops on purpose: free at once."""
     return {**(lease.get("spec") or {}), "holderIdentity": None, "renewTime": None}
+
+
+def may_act(*, renewed_at: float | None, now: float) -> bool:
+    """Whether a leader may still write at ``now``, its last successful renewal having begun at
+    ``renewed_at`` (None: never); both in seconds of the leader's monotonic clock."""
+    return renewed_at is not None and now - renewed_at < RENEW_DEADLINE_SECONDS
