@@ -14,11 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +270,10 @@ def test_boto3_from_python_with_pagination(api: Api, cluster_objects: Callable[[
                              jobDefinition=definition["jobDefinitionArn"], parameters={"word": "bonjour"})
     array = batch.submit_job(jobName="array", jobQueue=queue["jobQueueName"], jobDefinition="boto-def",
                              arrayProperties={"size": 10}, dependsOn=[{"jobId": first["jobArn"]}])
+    # answered at once, as AWS does, before the operator has looked at the jobs
+    at_once = batch.describe_jobs(jobs=[first["jobId"], array["jobId"]])["jobs"]
+    assert [job["jobDefinition"] for job in at_once] == [definition["jobDefinitionArn"]] * 2
+    assert [job["container"]["image"] for job in at_once] == ["busybox"] * 2
     done = wait_for(batch, array["jobId"], TERMINAL, timeout=180)
     assert done["status"] == "SUCCEEDED" and done["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 10
     child = batch.describe_jobs(jobs=[f"{array['jobId']}:3"])["jobs"][0]
@@ -281,6 +287,33 @@ def test_boto3_from_python_with_pagination(api: Api, cluster_objects: Callable[[
         PaginationConfig={"PageSize": 100}))
     assert [len(page["jobSummaryList"]) for page in pages] == [100, 100, 50]
     assert {job["jobId"] for page in pages for job in page["jobSummaryList"]} == submitted
+    assert api.problems == []
+
+
+def test_registrations_racing_each_other_each_name_the_revision_that_holds_their_spec(api: Api) -> None:
+    """Two RegisterJobDefinition calls at once with different specs, 50 times, the operator numbering too:
+    100 distinct revisions, and each answer's revision holds the spec that call registered."""
+    clients = [api.client(), api.client()]
+    answers: list[tuple[dict, str]] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for round_ in range(50):
+            barrier = threading.Barrier(2)
+
+            def register(side: int, round_: int = round_, barrier: threading.Barrier = barrier) -> tuple[dict, str]:
+                word = f"{round_}-{side}"
+                barrier.wait()
+                return clients[side].register_job_definition(
+                    jobDefinitionName="raced", type="container",
+                    containerProperties={"image": "busybox", "command": ["echo", word]}), word
+
+            answers += pool.map(register, (0, 1))
+    assert sorted(answer["revision"] for answer, _ in answers) == list(range(1, 101))
+    held = {entry["revision"]: entry["containerProperties"]["command"][1]
+            for page in clients[0].get_paginator("describe_job_definitions").paginate(jobDefinitionName="raced")
+            for entry in page["jobDefinitions"]}
+    assert {answer["revision"]: word for answer, word in answers} == held
+    assert all(answer["jobDefinitionArn"] == f"{PREFIX}job-definition/raced:{answer['revision']}"
+               for answer, _ in answers)
     assert api.problems == []
 
 

@@ -162,16 +162,21 @@ def test_job_definitions(kubatch: Run, kubectl: Kubectl, namespace: str, tmp_pat
     assert replaced["spec"]["containerProperties"] == {"image": "busybox", "vcpus": 4}
     assert replaced["metadata"]["generation"] == 2
 
-    # an operator, if one runs, keeps the older revision too: the latest comes first
-    entry, *older = output(kubatch("describe-job-definitions", "--job-definition-name", "my-batch-job",
-                                   "--status", "ACTIVE"))["jobDefinitions"]
+    # every revision is kept: the latest comes first
+    entry, older = output(kubatch("describe-job-definitions", "--job-definition-name", "my-batch-job",
+                                  "--status", "ACTIVE"))["jobDefinitions"]
     assert entry["containerProperties"] == {"image": "busybox", "vcpus": 4}
-    assert all(revision["revision"] < entry["revision"] for revision in older)
+    assert (entry["revision"], older["revision"]) == (2, 1)
     assert entry["containerOrchestrationType"] == "ECS"
-    assert isinstance(entry["revision"], int)
-    kubatch("deregister-job-definition", "--job-definition", "my-batch-job")
-    assert kubectl.get("jd", "my-batch-job", namespace=namespace) is None
-    assert output(kubatch("describe-job-definitions")) == {"jobDefinitions": []}
+    # deregistering marks one revision INACTIVE (AWS); the other stays, listed with --status ACTIVE
+    kubatch("deregister-job-definition", "--job-definition", "my-batch-job:2")
+    inactive = output(kubatch("describe-job-definitions", "--status", "INACTIVE"))["jobDefinitions"]
+    assert [(d["revision"], d["status"]) for d in inactive] == [(2, "INACTIVE")]
+    assert [d["revision"] for d in output(kubatch("describe-job-definitions", "--status", "ACTIVE"))[
+        "jobDefinitions"]] == [1]
+    kubatch("deregister-job-definition", "--job-definition", "my-batch-job")  # a bare name: every revision
+    assert output(kubatch("describe-job-definitions", "--status", "ACTIVE")) == {"jobDefinitions": []}
+    assert kubectl.get("jd", "my-batch-job", namespace=namespace)["status"]["status"] == "INACTIVE"
 
 
 def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, namespace: str, queue: str) -> None:

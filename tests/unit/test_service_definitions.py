@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 
 import pytest
@@ -50,13 +51,53 @@ async def test_a_changed_spec_is_the_next_revision_and_replaces_the_old_one(kube
     assert "environment" not in stored and stored["vcpus"] == 4
 
 
-async def test_registering_the_same_spec_again_changes_nothing(kube: FakeKube) -> None:
+async def test_registering_the_same_spec_again_is_a_new_revision_as_on_aws(kube: FakeKube) -> None:
     ctx, _ = make_context(kube)
     await invoke(ctx, "RegisterJobDefinition", SEED)
     numbered(kube, "my-batch-job", revision=7)
     response = await invoke(ctx, "RegisterJobDefinition", SEED)
-    assert response["revision"] == 7
-    assert ("patch", "JobDefinition") not in kube.calls
+    assert response["revision"] == 8
+    stored = kube.stored("JobDefinition", "my-batch-job")
+    assert stored["metadata"]["generation"] == 1
+    described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "my-batch-job"})
+    assert [(d["revision"], d["containerProperties"]) for d in described["jobDefinitions"]] == [
+        (8, SEED["containerProperties"]), (7, SEED["containerProperties"])]
+
+
+async def test_a_spec_applied_with_kubectl_and_not_numbered_yet_is_numbered_before_it_is_replaced(
+        kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    applied = kube.stored("JobDefinition", "my-batch-job")
+    applied["spec"] = {"type": "container", "containerProperties": {"image": "applied"}}
+    applied["metadata"]["generation"] = 2
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response["revision"] == 3
+    described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "my-batch-job"})
+    seed_image = SEED["containerProperties"]["image"]
+    assert [(d["revision"], d["containerProperties"]["image"]) for d in described["jobDefinitions"]] == [
+        (3, seed_image), (2, "applied"), (1, seed_image)]
+
+
+async def test_a_registration_that_loses_a_race_is_redone_and_names_its_own_revision(kube: FakeKube) -> None:
+    """Two registrations interleaved on one event loop, 50 times: no number given twice, each holds its spec."""
+    ctx, _ = make_context(kube)
+    kube.interleave = True
+
+    def spec(value: str) -> dict:
+        return {"jobDefinitionName": "raced", "type": "container",
+                "containerProperties": {"image": "busybox", "command": ["echo", value]}}
+
+    answers = []
+    for round_ in range(50):
+        answers += zip(await asyncio.gather(*(invoke(ctx, "RegisterJobDefinition", spec(f"{round_}-{side}"))
+                                              for side in ("a", "b"))), (f"{round_}-a", f"{round_}-b"))
+    revisions = [answer["revision"] for answer, _ in answers]
+    assert sorted(revisions) == list(range(1, 101))
+    for answer, value in answers:
+        (held,) = (await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [answer["jobDefinitionArn"]]})
+                   )["jobDefinitions"]
+        assert held["containerProperties"]["command"] == ["echo", value]
 
 
 async def test_aws_only_fields_are_dropped_with_a_warning_and_ecs_properties_refused(kube: FakeKube) -> None:
@@ -92,8 +133,9 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     ctx, _ = make_context(kube)
     await invoke(ctx, "RegisterJobDefinition", SEED)
     old_spec = {"type": "container", "containerProperties": {"image": "busybox"}}
+    current = {k: v for k, v in SEED.items() if k != "jobDefinitionName"}
     numbered(kube, "my-batch-job", revision=2, kept=[{"revision": 1, "spec": old_spec},
-                                                      {"revision": 2, "spec": {"type": "container"}}])
+                                                      {"revision": 2, "spec": current}])
     await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "other", "type": "container",
                                                 "containerProperties": {"image": "busybox"}})
     everything = await invoke(ctx, "DescribeJobDefinitions", {})
@@ -122,15 +164,36 @@ async def test_eks_definitions_say_so(kube: FakeKube) -> None:
     assert described["jobDefinitions"][0]["containerOrchestrationType"] == "EKS"
 
 
-async def test_deregister_deletes_the_definition_named_by_its_latest_revision(kube: FakeKube) -> None:
+async def test_deregister_marks_one_revision_inactive_and_the_others_stay_usable(kube: FakeKube) -> None:
     ctx, _ = make_context(kube)
-    await invoke(ctx, "RegisterJobDefinition", SEED)
-    numbered(kube, "my-batch-job", revision=3)
-    with pytest.raises(ClientException, match="my-batch-job:2 is not the latest revision \\(3\\)"):
-        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job:2"})
+    for image in ("one", "two", "three"):
+        await invoke(ctx, "RegisterJobDefinition", changed(SEED, {"containerProperties": {"image": image}}))
     assert await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": ARN + "my-batch-job:3"}) == {}
-    assert not kube.objects
-    with pytest.raises(ClientException, match="JobDefinition 'my-batch-job' does not exist in namespace 'default'"):
-        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job"})
+    inactive = await invoke(ctx, "DescribeJobDefinitions", {"status": "INACTIVE"})
+    assert [(d["revision"], d["containerProperties"]["image"]) for d in inactive["jobDefinitions"]] == [(3, "three")]
+    active = await invoke(ctx, "DescribeJobDefinitions", {"status": "ACTIVE"})
+    assert [d["revision"] for d in active["jobDefinitions"]] == [2, 1]
+    await invoke(ctx, "CreateComputeEnvironment", {"computeEnvironmentName": "ce", "type": "MANAGED",
+                                                   "computeResources": {"type": "EC2", "maxvCpus": 8}})
+    await invoke(ctx, "CreateJobQueue", {"jobQueueName": "q", "priority": 1,
+                                         "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]})
+    submitted = await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job"})
+    assert kube.stored("BatchJob", "j")["spec"]["jobDefinition"] == "my-batch-job:2"  # the latest ACTIVE
+    (job,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
+    assert job["jobDefinition"] == ARN + "my-batch-job:2" and job["container"]["image"] == "two"
+    with pytest.raises(ClientException, match="jobDefinition: revision 3 of 'my-batch-job' is INACTIVE"):
+        await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job:3"})
+
+    assert await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job"}) == {}  # every revision
+    assert (await invoke(ctx, "DescribeJobDefinitions", {"status": "ACTIVE"})) == {"jobDefinitions": []}
+    with pytest.raises(ClientException, match="jobDefinition: JobDefinition 'my-batch-job' is INACTIVE"):
+        await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job"})
+    again = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert again["revision"] == 4
+    with pytest.raises(ClientException, match="revision 9 of 'my-batch-job' does not exist or is no longer kept "
+                                              "\\(kept: 1-4\\)"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job:9"})
+    with pytest.raises(ClientException, match="JobDefinition 'nope' does not exist in namespace 'default'"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "nope:1"})
     with pytest.raises(ClientException, match="is not a job definition name, name:revision or ARN"):
         await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "a:b:c"})

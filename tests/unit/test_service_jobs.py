@@ -8,6 +8,7 @@ from kubatch.kube.client import ApiError
 from kubatch.service import ClientException, invoke
 from kubatch.service.shapes import JOB_NAME_ANNOTATION
 from tests.unit.fake_kube import CREATED_MS, FakeKube, changed, make_context, provision, refusal
+from tests.unit.test_http_server import shape_problems
 
 PREFIX = "arn:aws:batch:us-east-1:000000000000:"
 DEFINITION = {"jobDefinitionName": "my-batch-job", "type": "container",
@@ -153,6 +154,7 @@ async def test_describe_has_the_shape_of_a_describe_jobs_entry(kube: FakeKube) -
         "container": {"image": "busybox", "command": ["echo", "Ref::input_file"], "exitCode": 1,
                       "reason": "NonZeroExitCode", "podName": "my-analysis-a1", "nodeName": "node-1"},
         "platformCapabilities": ["EC2"],
+        "tags": {},  # AWS answers an empty map, not nothing
         "computeEnvironment": "ce",
         "isCancelled": False,
         "isTerminated": False,
@@ -166,7 +168,21 @@ async def test_a_job_the_operator_has_not_seen_yet_is_submitted(kube: FakeKube) 
     (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
     assert detail["status"] == "SUBMITTED"
     assert detail["createdAt"] == CREATED_MS
-    assert detail["jobDefinition"] == PREFIX + "job-definition/my-batch-job"
+    # answered at once, as AWS does: the revision and the container are resolved at submission
+    assert detail["jobDefinition"] == PREFIX + "job-definition/my-batch-job:1"
+    assert kube.stored("BatchJob", submitted["jobName"])["spec"]["jobDefinition"] == "my-batch-job:1"
+    assert detail["container"]["image"] == "busybox" and detail["retryStrategy"] == {"attempts": 1}
+    assert "resolvedDefinition" not in (kube.stored("BatchJob", submitted["jobName"]).get("status") or {})
+    assert not shape_problems("DescribeJobs", {"jobs": [detail]})
+
+
+async def test_a_definition_registered_after_submission_does_not_change_the_job(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    submitted = await invoke(ctx, "SubmitJob", SIMPLE)
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "my-batch-job", "type": "container",
+                                                "containerProperties": {"image": "newer"}})
+    (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
+    assert detail["jobDefinition"].endswith(":1") and detail["container"]["image"] == "busybox"
 
 
 async def test_describe_refuses_more_than_100_ids(kube: FakeKube) -> None:

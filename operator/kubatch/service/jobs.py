@@ -18,13 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 from kubatch.api import BatchJobSpec, StopRequest
+from kubatch.core.definition import InvalidJobError, resolve_job
 from kubatch.kube.client import ApiError
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
                                       selector)
 from kubatch.service.context import Context
-from kubatch.service.definitions import reference
-from kubatch.service.errors import ClientException, NoSuchObject
+from kubatch.service.definitions import reference, resolve_definition
+from kubatch.service.errors import ClientException, NoSuchObject, ServerException
 from kubatch.service.fields import (
     INSTANCES,
     drop_aws_only,
@@ -86,6 +87,35 @@ async def _check_target(ctx: Context, spec: dict[str, Any]) -> None:
                               f"(latest is {latest})")
 
 
+async def _pinned(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` naming its definition as ``name:revision``: the revision is chosen now, as AWS freezes it at
+    SubmitJob (a bare name: the latest ACTIVE one), so DescribeJobs can show it at once and a later
+    registration cannot change what the job runs. Left as given where RBAC forbids reading definitions."""
+    ref = reference(spec["jobDefinition"], field="jobDefinition")
+    try:
+        _, revision = await resolve_definition(ctx, ref, field="jobDefinition")
+    except ApiError as error:
+        if error.status != FORBIDDEN:
+            raise
+        return spec
+    return {**spec, "jobDefinition": f"{ref.name}:{revision}"}
+
+
+async def _as_resolved(ctx: Context, job: Obj) -> Obj:
+    """The job as DescribeJobs shows it: until the operator has frozen its definition into the status, the
+    revision the job names, resolved here the same way (the operator still checks it)."""
+    status = job.get("status") or {}
+    if status.get("resolvedDefinition") or not (job.get("spec") or {}).get("jobDefinition"):
+        return job
+    try:
+        ref = reference(job["spec"]["jobDefinition"], field="jobDefinition")
+        definition_spec, revision = await resolve_definition(ctx, ref, field="jobDefinition")
+        resolved = resolve_job(job_spec=job["spec"], definition_spec=definition_spec, revision=revision)
+    except (ClientException, ServerException, InvalidJobError, ApiError):
+        return job  # the operator will say what is wrong
+    return {**job, "status": {**status, "resolvedDefinition": resolved}}
+
+
 def _object_name(job_name: str) -> str:
     return job_name.lower().replace("_", "-").rstrip("-")
 
@@ -122,7 +152,7 @@ async def submit_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         "dependsOn": _dependencies(request.get("dependsOn")),
     })
     await _check_target(ctx, spec)
-    job = await _create(ctx, job_name=job_name, spec=spec)
+    job = await _create(ctx, job_name=job_name, spec=await _pinned(ctx, spec))
     uid = job["metadata"]["uid"]
     return {"jobArn": ctx.arns.build(JOB, uid), "jobName": job_name, "jobId": uid}
 
@@ -132,7 +162,7 @@ async def describe_one(ctx: Context, job: Obj, ref: JobRef, *, jobs: list[Obj] |
     if ref.array_index is not None:
         return await describe_child(ctx, job, ref.array_index, jobs=jobs)
     if ref.node_index is None:
-        return job_detail(job, arns=ctx.arns)
+        return job_detail(await _as_resolved(ctx, job), arns=ctx.arns)
     pods = await ctx.kube.list_pods(label_selector=selector(job, ref), namespace=ctx.namespace)
     return node_detail(job, node=ref.node_index, pods=pods, arns=ctx.arns)
 

@@ -16,7 +16,7 @@ from typing import Any
 from kubatch.core.definition import parse_definition_ref
 from kubatch.core.kubetime import epoch_millis, parse_time
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_DEFINITION, JOB_QUEUE, SCHEDULING_POLICY, Arns
-from kubatch.service.objects import tags_of
+from kubatch.service.objects import effective_tags, tags_of
 from kubatch.service.port import Obj
 
 JOB_NAME_ANNOTATION = "kubatch.io/job-name"
@@ -111,7 +111,7 @@ def job_detail(job: Obj, *, arns: Arns) -> dict[str, Any]:
         "eksProperties": resolved.get("eksProperties"),
         "arrayProperties": _array(spec, status),
         "timeout": resolved.get("timeout") or spec.get("timeout"),
-        "tags": {**(resolved.get("tags") or spec.get("tags") or {}), **tags_of(job)} or None,
+        "tags": effective_tags(job),  # the job's own, as ListTagsForResource says (not its definition's)
         "propagateTags": spec.get("propagateTags"),
         "platformCapabilities": resolved.get("platformCapabilities"),
         "computeEnvironment": status.get("computeEnvironment"),
@@ -136,15 +136,16 @@ def job_summary(detail: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], arns: Arns) -> dict[str, Any]:
-    """A DescribeJobDefinitions entry for one revision of a definition."""
-    metadata, _, status = _parts(definition)
+def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], status: str, arns: Arns
+                     ) -> dict[str, Any]:
+    """A DescribeJobDefinitions entry for one revision (ACTIVE or INACTIVE) of a definition."""
+    metadata = definition.get("metadata") or {}
     name = metadata["name"]
     return {
         "jobDefinitionName": name,
         "jobDefinitionArn": arns.build(JOB_DEFINITION, f"{name}:{revision}"),
         "revision": revision,
-        "status": status.get("status") or "ACTIVE",
+        "status": status,
         **spec,
         **({"tags": {**(spec.get("tags") or {}), **tags_of(definition)}} if tags_of(definition) else {}),
         "containerOrchestrationType": "EKS" if "eksProperties" in spec else "ECS",
