@@ -230,8 +230,6 @@ def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, n
     (("register-job-definition", "--job-definition-name", "d", "--type", "container"),
      "kubatch: ClientException: type container needs exactly one of containerProperties or eksProperties; "
      "type multinode needs nodeProperties alone\n"),
-    (("cancel-job", "--job-id", "nope", "--reason", "x"),
-     "kubatch: ClientException: jobId: BatchJob 'nope' does not exist in namespace '{namespace}'\n"),
     (("logs", "nope"), "kubatch: ClientException: job: BatchJob 'nope' does not exist in namespace '{namespace}'\n"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(kubatch: Run, kubectl: Kubectl, namespace: str, queue: str,
@@ -240,6 +238,12 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(kubatch: Run, kubectl: Kubect
     assert (result.returncode, result.stdout, result.stderr) == (
         CLIENT_ERROR, "", message.format(namespace=namespace))
     assert not (kubectl.get("bj", namespace=namespace) or {}).get("items")
+
+
+@pytest.mark.parametrize("verb", ["cancel-job", "terminate-job"])
+def test_stopping_a_job_nobody_has_succeeds_and_prints_nothing_as_on_aws(kubatch: Run, verb: str) -> None:
+    result = kubatch(verb, "--job-id", "nope", "--reason", "x")
+    assert (result.returncode, result.stdout.strip()) == (0, "")
 
 
 def test_logs_of_an_attempt_without_a_pod(kubatch: Run, queue: str) -> None:

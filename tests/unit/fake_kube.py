@@ -196,7 +196,8 @@ async def provision(kube: FakeKube, *, queues: tuple[str, ...], definition: Obj)
     """A compute environment "ce", the queues on it, and a job definition."""
     ctx, _ = make_context(kube)
     await invoke(ctx, "CreateComputeEnvironment", {"computeEnvironmentName": "ce", "type": "MANAGED",
-                                                   "computeResources": {"type": "EC2", "maxvCpus": 8}})
+                                                   "computeResources": {"type": "EC2", "maxvCpus": 8,
+                                                                        "instanceRole": "ecsInstanceRole"}})
     for queue in queues:
         await invoke(ctx, "CreateJobQueue", {"jobQueueName": queue, "priority": 1,
                                              "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]})

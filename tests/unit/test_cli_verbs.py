@@ -77,7 +77,6 @@ def test_seed_compute_environment_warns_about_aws_only_settings(kubatch: Kubatch
     assert result.json == {"computeEnvironmentName": "my-spot-env",
                            "computeEnvironmentArn": PREFIX + "compute-environment/my-spot-env"}
     assert result.err.splitlines() == [
-        "kubatch: warning: serviceRole is ignored: IAM has no meaning on Kubernetes (use RBAC and serviceAccountName)",
         "kubatch: warning: computeResources.instanceRole is ignored: IAM has no meaning on Kubernetes (use RBAC and "
         "serviceAccountName)",
         "kubatch: warning: computeResources.subnets is ignored: networking is the cluster's own",
@@ -86,6 +85,9 @@ def test_seed_compute_environment_warns_about_aws_only_settings(kubatch: Kubatch
     assert kube.stored("ComputeEnvironment", "my-spot-env", None)["spec"]["computeResources"] == {
         "type": "SPOT", "allocationStrategy": "BEST_FIT_PROGRESSIVE", "minvCpus": 0, "maxvCpus": 256,
         "instanceTypes": ["m5", "c5"], "bidPercentage": 50}
+    # AWS returns the service role: kept, unused
+    assert kube.stored("ComputeEnvironment", "my-spot-env", None)["spec"]["serviceRole"] == (
+        "arn:aws:iam::123456789012:role/AWSBatchServiceRole")
 
 
 def test_seed_submit_job_line(seeded: Kubatch, kube: FakeKube) -> None:

@@ -60,8 +60,8 @@ async def test_registering_the_same_spec_again_is_a_new_revision_as_on_aws(kube:
     stored = kube.stored("JobDefinition", "my-batch-job")
     assert stored["metadata"]["generation"] == 1
     described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "my-batch-job"})
-    assert [(d["revision"], d["containerProperties"]) for d in described["jobDefinitions"]] == [
-        (8, SEED["containerProperties"]), (7, SEED["containerProperties"])]
+    assert [(d["revision"], d["containerProperties"]["command"]) for d in described["jobDefinitions"]] == [
+        (8, SEED["containerProperties"]["command"]), (7, SEED["containerProperties"]["command"])]
 
 
 async def test_a_spec_applied_with_kubectl_and_not_numbered_yet_is_numbered_before_it_is_replaced(
@@ -144,9 +144,11 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     latest = everything["jobDefinitions"][0]
     assert latest == {"jobDefinitionName": "my-batch-job", "jobDefinitionArn": ARN + "my-batch-job:2", "revision": 2,
                       "status": "ACTIVE", **{k: v for k, v in SEED.items() if k != "jobDefinitionName"},
-                      "containerOrchestrationType": "ECS"}
+                      "containerProperties": {**SEED["containerProperties"], "resourceRequirements": [], "secrets": []},
+                      "tags": {}, "containerOrchestrationType": "ECS"}
     old = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [ARN + "my-batch-job:1"]})
-    assert old["jobDefinitions"][0]["containerProperties"] == {"image": "busybox"}
+    assert old["jobDefinitions"][0]["containerProperties"] == {  # AWS's defaults where the definition says nothing
+        "image": "busybox", "command": [], "resourceRequirements": [], "secrets": []}
     by_name = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "other", "status": "ACTIVE"})
     assert [d["jobDefinitionArn"] for d in by_name["jobDefinitions"]] == [ARN + "other:1"]
     inactive = await invoke(ctx, "DescribeJobDefinitions", {"status": "INACTIVE"})
@@ -154,6 +156,27 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     page = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2})
     rest = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2, "nextToken": page["nextToken"]})
     assert [d["revision"] for d in page["jobDefinitions"] + rest["jobDefinitions"]] == [2, 1, 1]
+
+
+async def test_fargate_definitions_get_the_latest_platform_version_and_multinode_containers_the_defaults(
+        kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", {
+        "jobDefinitionName": "fg", "type": "container", "platformCapabilities": ["FARGATE"],
+        "containerProperties": {"image": "busybox", "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                                                            {"type": "MEMORY", "value": "2048"}]}})
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "mpi", "type": "multinode", "nodeProperties": {
+        "numNodes": 2, "mainNode": 0, "nodeRangeProperties": [{"targetNodes": "0:", "container": {"image": "x"}}]}})
+    fargate, mpi = (await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": ["fg:1", "mpi:1"]}))[
+        "jobDefinitions"]
+    assert fargate["containerProperties"]["fargatePlatformConfiguration"] == {"platformVersion": "LATEST"}
+    assert fargate["containerProperties"]["resourceRequirements"][1] == {"type": "MEMORY", "value": "2048"}
+    assert mpi["nodeProperties"]["nodeRangeProperties"][0]["container"] == {
+        "image": "x", "command": [], "resourceRequirements": [], "secrets": []}
+    assert "fargatePlatformConfiguration" not in (await invoke(ctx, "DescribeJobDefinitions", {
+        "jobDefinitions": ["mpi:1"]}))["jobDefinitions"][0]
+    assert kube.stored("JobDefinition", "fg")["spec"]["containerProperties"].keys() == {
+        "image", "resourceRequirements"}  # defaults are answers, not stored
 
 
 async def test_eks_definitions_say_so(kube: FakeKube) -> None:
@@ -174,7 +197,8 @@ async def test_deregister_marks_one_revision_inactive_and_the_others_stay_usable
     active = await invoke(ctx, "DescribeJobDefinitions", {"status": "ACTIVE"})
     assert [d["revision"] for d in active["jobDefinitions"]] == [2, 1]
     await invoke(ctx, "CreateComputeEnvironment", {"computeEnvironmentName": "ce", "type": "MANAGED",
-                                                   "computeResources": {"type": "EC2", "maxvCpus": 8}})
+                                                   "computeResources": {"type": "EC2", "maxvCpus": 8,
+                                                                        "instanceRole": "ecsInstanceRole"}})
     await invoke(ctx, "CreateJobQueue", {"jobQueueName": "q", "priority": 1,
                                          "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]})
     submitted = await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job"})

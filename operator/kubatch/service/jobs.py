@@ -8,6 +8,8 @@ job names are not unique, Kubernetes names are: the object is named after the jo
 AWS name is kept in an annotation when it differs. The job id is the object's uid.
 
 Cancel and terminate write a request into the job's spec; the operator acts on it.
+A job id nobody has (or another namespace's) is a success with an empty answer, as on
+AWS.
 """
 
 from __future__ import annotations
@@ -93,12 +95,17 @@ async def _pinned(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     registration cannot change what the job runs. Left as given where RBAC forbids reading definitions."""
     ref = reference(spec["jobDefinition"], field="jobDefinition")
     try:
-        _, revision = await resolve_definition(ctx, ref, field="jobDefinition")
+        definition_spec, revision = await resolve_definition(ctx, ref, field="jobDefinition")
     except ApiError as error:
         if error.status != FORBIDDEN:
             raise
         return spec
-    return {**spec, "jobDefinition": f"{ref.name}:{revision}"}
+    pinned = {**spec, "jobDefinition": f"{ref.name}:{revision}"}
+    try:
+        resolve_job(job_spec=pinned, definition_spec=definition_spec, revision=revision)  # as the operator will
+    except InvalidJobError as error:
+        raise ClientException(str(error)) from None
+    return pinned
 
 
 async def _as_resolved(ctx: Context, job: Obj) -> Obj:
@@ -276,7 +283,10 @@ async def _stop(ctx: Context, request: dict[str, Any], *, field: str) -> dict[st
     if ref.is_child:
         raise ClientException(f"jobId: kubatch stops array and multi-node jobs as a whole: name {ref.id}")
     stop = validated(StopRequest, {"reason": request["reason"]})
-    job = await find_job(ctx, ref, field="jobId")
+    try:
+        job = await find_job(ctx, ref, field="jobId")
+    except NoSuchObject:
+        return {}  # AWS answers an unknown job id with success and nothing to say
     if not (job.get("spec") or {}).get(field):
         await ctx.kube.patch(KIND, job["metadata"]["name"], {"spec": {field: stop}}, namespace=ctx.namespace)
     return {}

@@ -4,13 +4,15 @@ Why one module: DescribeJobs, ListJobs, DescribeJobDefinitions and the describe
 operations of queues, compute environments and policies print what the operator
 wrote, renamed and reshaped the AWS way: names become ``…Name`` plus a synthetic
 ``…Arn``, references become ARNs, times are epoch milliseconds. A field that is unknown
-is left out rather than printed as null, as AWS does. kubatch adds a few fields AWS
+is left out rather than printed as null, as AWS does; ``tags`` are ``{}`` when there are
+none and a definition's containers get AWS's empty-list defaults, as AWS answers them. kubatch adds a few fields AWS
 does not have (``statusMessage``, ``computeEnvironment`` of a job, ``usedvCpus``);
 AWS clients ignore unknown fields.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kubatch.core.definition import parse_definition_ref
@@ -146,10 +148,28 @@ def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], st
         "jobDefinitionArn": arns.build(JOB_DEFINITION, f"{name}:{revision}"),
         "revision": revision,
         "status": status,
-        **spec,
-        **({"tags": {**(spec.get("tags") or {}), **tags_of(definition)}} if tags_of(definition) else {}),
+        **with_aws_defaults(spec),
+        "tags": {**(spec.get("tags") or {}), **tags_of(definition)},
         "containerOrchestrationType": "EKS" if "eksProperties" in spec else "ECS",
     }
+
+
+CONTAINER_DEFAULTS = {"command": [], "resourceRequirements": [], "secrets": []}
+"""What DescribeJobDefinitions prints for these container fields when the definition gives none (AWS's answer)."""
+
+
+def with_aws_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+    """A definition's spec as AWS describes it: its containers' list defaults, Fargate's platform version."""
+    spec = copy.deepcopy(spec)
+    containers = [spec.get("containerProperties"),
+                  *((item.get("container") for item in (spec.get("nodeProperties") or {}).get("nodeRangeProperties")
+                     or []))]
+    for container in filter(None, containers):
+        for field, default in CONTAINER_DEFAULTS.items():
+            container.setdefault(field, copy.deepcopy(default))
+    if "FARGATE" in (spec.get("platformCapabilities") or []) and spec.get("containerProperties") is not None:
+        spec["containerProperties"].setdefault("fargatePlatformConfiguration", {"platformVersion": "LATEST"})
+    return spec
 
 
 def queue_detail(queue: Obj, *, arns: Arns) -> dict[str, Any]:
@@ -168,7 +188,7 @@ def queue_detail(queue: Obj, *, arns: Arns) -> dict[str, Any]:
             {"order": item["order"], "computeEnvironment": arns.build(COMPUTE_ENVIRONMENT, item["computeEnvironment"])}
             for item in spec.get("computeEnvironmentOrder") or []
         ],
-        "tags": tags_of(queue) or None,
+        "tags": tags_of(queue),
         "jobStateTimeLimitActions": spec.get("jobStateTimeLimitActions"),
         "namespaceSelector": spec.get("namespaceSelector"),
     })
@@ -183,12 +203,13 @@ def compute_environment_detail(environment: Obj, *, arns: Arns) -> dict[str, Any
     return present({
         "computeEnvironmentName": metadata["name"],
         "computeEnvironmentArn": arns.build(COMPUTE_ENVIRONMENT, metadata["name"]),
-        "tags": tags_of(environment) or None,
+        "tags": tags_of(environment),
         "type": spec.get("type"),
         "state": spec.get("state") or "ENABLED",
         "status": status.get("status") or "CREATING",
         "statusReason": status.get("statusReason"),
         "computeResources": resources,
+        "serviceRole": spec.get("serviceRole"),
         "uuid": metadata.get("uid"),
         "allowPrivileged": spec.get("allowPrivileged"),
         "allowHostPath": spec.get("allowHostPath"),
@@ -204,5 +225,5 @@ def scheduling_policy_detail(policy: Obj, *, arns: Arns) -> dict[str, Any]:
         "name": metadata["name"],
         "arn": arns.build(SCHEDULING_POLICY, metadata["name"]),
         "fairsharePolicy": spec.get("fairsharePolicy"),
-        "tags": tags_of(policy) or None,
+        "tags": tags_of(policy),
     })
