@@ -253,10 +253,10 @@ def test_boto3_from_python_with_pagination(api: Api, cluster_objects: Callable[[
     batch = api.client()
     environment = batch.create_compute_environment(
         computeEnvironmentName=cluster_objects("ce", "boto-ec2"), type="MANAGED",
-        computeResources={"type": "EC2", "minvCpus": 0, "maxvCpus": 16})
+        computeResources={"type": "EC2", "minvCpus": 0, "maxvCpus": 16, "instanceRole": "ecsInstanceRole"})
     stopped = batch.create_compute_environment(
         computeEnvironmentName=cluster_objects("ce", "boto-off"), type="MANAGED", state="DISABLED",
-        computeResources={"type": "EC2", "maxvCpus": 16})
+        computeResources={"type": "EC2", "maxvCpus": 16, "instanceRole": "ecsInstanceRole"})
     queue = batch.create_job_queue(jobQueueName=cluster_objects("jq", "boto-q"), priority=5, computeEnvironmentOrder=[
         {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}])
     parked = batch.create_job_queue(jobQueueName=cluster_objects("jq", "boto-parked"), priority=1,
@@ -333,7 +333,8 @@ def error_of(request: urllib.request.Request) -> tuple[int, str, dict]:
 def test_errors_and_tenancy(api: Api, cluster_objects: Callable[[str, str], str]) -> None:
     batch, other = api.client(), api.client(key="AKIAOTHER")
     environment = batch.create_compute_environment(computeEnvironmentName=cluster_objects("ce", "errors"),
-                                                   type="MANAGED", computeResources={"type": "EC2", "maxvCpus": 4})
+                                                   type="MANAGED", computeResources={"type": "EC2", "maxvCpus": 4,
+                                                                                     "instanceRole": "ecsInstanceRole"})
     queue = batch.create_job_queue(jobQueueName=cluster_objects("jq", "errors"), priority=1, computeEnvironmentOrder=[
         {"order": 1, "computeEnvironment": environment["computeEnvironmentName"]}])
     batch.register_job_definition(jobDefinitionName="mine", type="container", containerProperties={

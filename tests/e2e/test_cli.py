@@ -89,13 +89,21 @@ def test_compute_environment_queue_and_policy_life_cycle(kubatch: Run, kubectl: 
     environment, policy, queue_name = names("ce"), names("sp"), names("jq")
     created = kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
                       "--service-role", "arn:aws:iam::123456789012:role/AWSBatchServiceRole",
-                      "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=16,instanceTypes=m5,subnets=subnet-x",
+                      "--compute-resources",
+                      "type=EC2,minvCpus=0,maxvCpus=16,instanceTypes=m5,subnets=subnet-x,instanceRole=ecsInstanceRole",
                       "--state", "ENABLED")
     assert output(created) == {"computeEnvironmentName": environment,
                                "computeEnvironmentArn": f"{PREFIX}compute-environment/{environment}"}
-    assert "serviceRole is ignored" in created.stderr and "computeResources.subnets is ignored" in created.stderr
+    assert "computeResources.subnets is ignored" in created.stderr and "serviceRole" not in created.stderr
     assert kubectl.get("ce", environment)["spec"]["computeResources"] == {
         "type": "EC2", "minvCpus": 0, "maxvCpus": 16, "instanceTypes": ["m5"]}
+    (described,) = output(kubatch("describe-compute-environments", "--compute-environments", environment))[
+        "computeEnvironments"]
+    assert described["serviceRole"] == "arn:aws:iam::123456789012:role/AWSBatchServiceRole"  # kept, as AWS does
+    refused = kubatch("create-compute-environment", "--compute-environment-name", names("ce"), "--type", "MANAGED",
+                      "--compute-resources", "type=EC2,maxvCpus=4", check=False)
+    assert refused.stderr.startswith("kubatch: ClientException: computeResources.instanceRole: This parameter is "
+                                     "required for Amazon EC2 instances types.")
 
     kubatch("create-scheduling-policy", "--name", policy, "--fairshare-policy",
             "shareDecaySeconds=3600,shareDistribution=[{shareIdentifier=teamA,weightFactor=0.5}]")
@@ -265,7 +273,7 @@ def test_concurrent_cli_updates_lose_nothing(kubatch: Run, kubectl: Kubectl, nam
                                             names: Callable[[str], str]) -> None:
     environment = names("ce")
     kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
-            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=4")
+            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=4,instanceRole=ecsInstanceRole")
     arn = f"{PREFIX}compute-environment/{environment}"
     writers = [subprocess.Popen([sys.executable, "-m", "kubatch.cli.main", "tag-resource", "--resource-arn", arn,
                                  "--tags", f"writer{n}=done", "--kubeconfig", str(kubectl.kubeconfig), "-n", namespace],
