@@ -173,7 +173,8 @@ def test_job_definitions(kubatch: Run, kubectl: Kubectl, namespace: str, tmp_pat
     # every revision is kept: the latest comes first
     entry, older = output(kubatch("describe-job-definitions", "--job-definition-name", "my-batch-job",
                                   "--status", "ACTIVE"))["jobDefinitions"]
-    assert entry["containerProperties"] == {"image": "busybox", "vcpus": 4}
+    assert entry["containerProperties"] == {"image": "busybox", "vcpus": 4,  # and AWS's defaults
+                                            "command": [], "resourceRequirements": [], "secrets": []}
     assert (entry["revision"], older["revision"]) == (2, 1)
     assert entry["containerOrchestrationType"] == "ECS"
     # deregistering marks one revision INACTIVE (AWS); the other stays, listed with --status ACTIVE
@@ -194,7 +195,7 @@ def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, n
     job = kubectl.get("bj", "my-run", namespace=namespace)
     assert submitted == {"jobArn": f"{PREFIX}job/{job['metadata']['uid']}", "jobName": "my-run",
                          "jobId": job["metadata"]["uid"]}
-    assert job["spec"] == {"jobDefinition": "my-batch-job", "jobQueue": queue,
+    assert job["spec"] == {"jobDefinition": "my-batch-job:1", "jobQueue": queue,  # the revision, frozen
                            "parameters": {"input_file": "s3://my-bucket/data/new-input.csv"},
                            "timeout": {"attemptDurationSeconds": 120}, "retryStrategy": {"attempts": 3}}
 

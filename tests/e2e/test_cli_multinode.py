@@ -34,8 +34,8 @@ def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, kubectl
     assert job["nodeProperties"]["numNodes"] == 3 and job["nodeProperties"]["mainNode"] == 0
 
     workers = f"kubatch.io/job-id={uid},kubatch.io/node-index!=0"
-    kubectl.wait_for("the workers' pods deleted", lambda: not kubectl.get("pods", namespace=namespace,
-                                                                          selector=workers)["items"])
+    kubectl.wait_for("the workers' pods deleted",
+                     lambda: not (kubectl.get("pods", namespace=namespace, selector=workers) or {}).get("items"))
     every = output(kubatch("describe-jobs", "--jobs", *[f"mpi-run#{index}" for index in range(3)]))
     assert not shape_problems("DescribeJobs", every)
     for index, described in enumerate(every["jobs"]):
