@@ -176,6 +176,18 @@ async def test_a_job_the_operator_has_not_seen_yet_is_submitted(kube: FakeKube) 
     assert not shape_problems("DescribeJobs", {"jobs": [detail]})
 
 
+async def test_describing_a_kubectl_job_whose_definition_is_not_numbered_yet_writes_nothing(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    kube.put("BatchJob", {"metadata": {"name": "applied"}, "spec": {"jobDefinition": "my-batch-job",
+                                                                   "jobQueue": "my-queue"}})
+    definition = kube.stored("JobDefinition", "my-batch-job")
+    definition["spec"] = {"type": "container", "containerProperties": {"image": "edited"}}
+    definition["metadata"]["generation"] = 2  # applied with kubectl, the operator has not numbered it
+    kube.calls.clear()
+    (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": ["applied"]}))["jobs"]
+    assert "container" not in detail and ("patch", "JobDefinition") not in kube.calls
+
+
 async def test_a_definition_registered_after_submission_does_not_change_the_job(kube: FakeKube) -> None:
     ctx, _ = make_context(kube)
     submitted = await invoke(ctx, "SubmitJob", SIMPLE)

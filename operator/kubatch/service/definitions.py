@@ -170,20 +170,32 @@ async def register_job_definition(ctx: Context, request: dict[str, Any]) -> dict
 
 
 async def resolve_definition(ctx: Context, ref: DefinitionRef, *, field: str) -> tuple[dict[str, Any], int]:
-    """(spec, revision) ``ref`` names now: SubmitJob freezes this (a bare name: the latest ACTIVE revision)."""
+    """(spec, revision) ``ref`` names now: SubmitJob freezes this (a bare name: the latest ACTIVE revision).
+
+    A spec applied with kubectl and not numbered yet is numbered here first.
+    """
     for _ in range(REGISTER_ATTEMPTS):
         definition = await read(ctx, KIND, ref.name, field=field)
-        try:
-            found = resolve_revision(definition, ref)
-        except InvalidJobError as error:
-            raise ClientException(str(error).replace("spec.jobDefinition", field, 1)) from None
+        found = _resolved(definition, ref, field=field)
         if found is not None:
             return found
         try:
-            await _number(ctx, definition)  # applied with kubectl, not numbered by the operator yet
+            await _number(ctx, definition)
         except _Raced:
             pass
     raise ServerException(f"{field}: {ref.name!r} kept changing; try again")
+
+
+async def peek_definition(ctx: Context, ref: DefinitionRef, *, field: str) -> tuple[dict[str, Any], int] | None:
+    """``resolve_definition`` for a reader: writes nothing, None while the revision is not numbered yet."""
+    return _resolved(await read(ctx, KIND, ref.name, field=field), ref, field=field)
+
+
+def _resolved(definition: Obj, ref: DefinitionRef, *, field: str) -> tuple[dict[str, Any], int] | None:
+    try:
+        return resolve_revision(definition, ref)
+    except InvalidJobError as error:
+        raise ClientException(str(error).replace("spec.jobDefinition", field, 1)) from None
 
 
 def _wanted(entry: dict[str, Any], refs: list[DefinitionRef]) -> bool:

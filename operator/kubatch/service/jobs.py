@@ -26,7 +26,7 @@ from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
                                       selector)
 from kubatch.service.context import Context
-from kubatch.service.definitions import reference, resolve_definition
+from kubatch.service.definitions import peek_definition, reference, resolve_definition
 from kubatch.service.errors import ClientException, NoSuchObject, ServerException
 from kubatch.service.fields import (
     INSTANCES,
@@ -116,8 +116,10 @@ async def _as_resolved(ctx: Context, job: Obj) -> Obj:
         return job
     try:
         ref = reference(job["spec"]["jobDefinition"], field="jobDefinition")
-        definition_spec, revision = await resolve_definition(ctx, ref, field="jobDefinition")
-        resolved = resolve_job(job_spec=job["spec"], definition_spec=definition_spec, revision=revision)
+        found = await peek_definition(ctx, ref, field="jobDefinition")
+        if found is None:
+            return job
+        resolved = resolve_job(job_spec=job["spec"], definition_spec=found[0], revision=found[1])
     except (ClientException, ServerException, InvalidJobError, ApiError):
         return job  # the operator will say what is wrong
     return {**job, "status": {**status, "resolvedDefinition": resolved}}
