@@ -7,6 +7,7 @@ import copy
 
 import pytest
 
+from kubatch.kube.client import ApiError
 from kubatch.service import ClientException, invoke
 from tests.unit.fake_kube import SEED_DEFINITION, FakeKube, changed, make_context, refusal
 
@@ -98,6 +99,15 @@ async def test_a_registration_that_loses_a_race_is_redone_and_names_its_own_revi
         (held,) = (await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [answer["jobDefinitionArn"]]})
                    )["jobDefinitions"]
         assert held["containerProperties"]["command"] == ["echo", value]
+
+
+async def test_an_identity_that_may_not_write_the_status_leaves_the_numbering_to_the_operator(kube: FakeKube) -> None:
+    ctx, warnings = make_context(kube)
+    kube.fail("patch", "JobDefinition", ApiError(403, "jobdefinitions/status is forbidden"))
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response["revision"] == 1 and "status" not in kube.stored("JobDefinition", "my-batch-job")
+    assert warnings == ["this identity may not write jobdefinitions/status: the operator numbers the revision, which "
+                        "may differ from the one answered if others register at the same time"]
 
 
 async def test_aws_only_fields_are_dropped_with_a_warning_and_ecs_properties_refused(kube: FakeKube) -> None:

@@ -121,7 +121,11 @@ async def _with_spec(ctx: Context, name: str, spec: dict[str, Any]) -> tuple[Obj
     if (definition.get("spec") or {}) == spec:
         return definition, False
     if not is_numbered(definition):
-        definition = await _number(ctx, definition)
+        try:
+            definition = await _number(ctx, definition)
+        except ApiError as error:
+            if error.status != FORBIDDEN:
+                raise  # an identity without jobdefinitions/status leaves the numbering to the operator
     return await _guarded(ctx, definition, {"spec": merge_patch(definition.get("spec") or {}, spec)},
                           status=False), True
 
