@@ -97,7 +97,8 @@ def test_the_charts_identities_run_a_job_from_an_aws_client(
         batch: Any = boto3.client("batch", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIACHART",
                                   aws_secret_access_key=SECRET, config=Config(retries={"total_max_attempts": 1}))
         batch.create_compute_environment(computeEnvironmentName=environment, type="MANAGED",
-                                         computeResources={"type": "EC2", "maxvCpus": 4})
+                                         computeResources={"type": "EC2", "maxvCpus": 4,
+                                                           "instanceRole": "ecsInstanceRole"})
         batch.create_job_queue(jobQueueName=queue, priority=1,
                                computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}])
         batch.register_job_definition(jobDefinitionName="chart-job", type="container", containerProperties={

@@ -89,13 +89,21 @@ def test_compute_environment_queue_and_policy_life_cycle(kubatch: Run, kubectl: 
     environment, policy, queue_name = names("ce"), names("sp"), names("jq")
     created = kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
                       "--service-role", "arn:aws:iam::123456789012:role/AWSBatchServiceRole",
-                      "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=16,instanceTypes=m5,subnets=subnet-x",
+                      "--compute-resources",
+                      "type=EC2,minvCpus=0,maxvCpus=16,instanceTypes=m5,subnets=subnet-x,instanceRole=ecsInstanceRole",
                       "--state", "ENABLED")
     assert output(created) == {"computeEnvironmentName": environment,
                                "computeEnvironmentArn": f"{PREFIX}compute-environment/{environment}"}
-    assert "serviceRole is ignored" in created.stderr and "computeResources.subnets is ignored" in created.stderr
+    assert "computeResources.subnets is ignored" in created.stderr and "serviceRole" not in created.stderr
     assert kubectl.get("ce", environment)["spec"]["computeResources"] == {
         "type": "EC2", "minvCpus": 0, "maxvCpus": 16, "instanceTypes": ["m5"]}
+    (described,) = output(kubatch("describe-compute-environments", "--compute-environments", environment))[
+        "computeEnvironments"]
+    assert described["serviceRole"] == "arn:aws:iam::123456789012:role/AWSBatchServiceRole"  # kept, as AWS does
+    refused = kubatch("create-compute-environment", "--compute-environment-name", names("ce"), "--type", "MANAGED",
+                      "--compute-resources", "type=EC2,maxvCpus=4", check=False)
+    assert refused.stderr.startswith("kubatch: ClientException: computeResources.instanceRole: This parameter is "
+                                     "required for Amazon EC2 instances types.")
 
     kubatch("create-scheduling-policy", "--name", policy, "--fairshare-policy",
             "shareDecaySeconds=3600,shareDistribution=[{shareIdentifier=teamA,weightFactor=0.5}]")
@@ -162,16 +170,22 @@ def test_job_definitions(kubatch: Run, kubectl: Kubectl, namespace: str, tmp_pat
     assert replaced["spec"]["containerProperties"] == {"image": "busybox", "vcpus": 4}
     assert replaced["metadata"]["generation"] == 2
 
-    # an operator, if one runs, keeps the older revision too: the latest comes first
-    entry, *older = output(kubatch("describe-job-definitions", "--job-definition-name", "my-batch-job",
-                                   "--status", "ACTIVE"))["jobDefinitions"]
-    assert entry["containerProperties"] == {"image": "busybox", "vcpus": 4}
-    assert all(revision["revision"] < entry["revision"] for revision in older)
+    # every revision is kept: the latest comes first
+    entry, older = output(kubatch("describe-job-definitions", "--job-definition-name", "my-batch-job",
+                                  "--status", "ACTIVE"))["jobDefinitions"]
+    assert entry["containerProperties"] == {"image": "busybox", "vcpus": 4,  # and AWS's defaults
+                                            "command": [], "resourceRequirements": [], "secrets": []}
+    assert (entry["revision"], older["revision"]) == (2, 1)
     assert entry["containerOrchestrationType"] == "ECS"
-    assert isinstance(entry["revision"], int)
-    kubatch("deregister-job-definition", "--job-definition", "my-batch-job")
-    assert kubectl.get("jd", "my-batch-job", namespace=namespace) is None
-    assert output(kubatch("describe-job-definitions")) == {"jobDefinitions": []}
+    # deregistering marks one revision INACTIVE (AWS); the other stays, listed with --status ACTIVE
+    kubatch("deregister-job-definition", "--job-definition", "my-batch-job:2")
+    inactive = output(kubatch("describe-job-definitions", "--status", "INACTIVE"))["jobDefinitions"]
+    assert [(d["revision"], d["status"]) for d in inactive] == [(2, "INACTIVE")]
+    assert [d["revision"] for d in output(kubatch("describe-job-definitions", "--status", "ACTIVE"))[
+        "jobDefinitions"]] == [1]
+    kubatch("deregister-job-definition", "--job-definition", "my-batch-job")  # a bare name: every revision
+    assert output(kubatch("describe-job-definitions", "--status", "ACTIVE")) == {"jobDefinitions": []}
+    assert kubectl.get("jd", "my-batch-job", namespace=namespace)["status"]["status"] == "INACTIVE"
 
 
 def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, namespace: str, queue: str) -> None:
@@ -181,7 +195,7 @@ def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, n
     job = kubectl.get("bj", "my-run", namespace=namespace)
     assert submitted == {"jobArn": f"{PREFIX}job/{job['metadata']['uid']}", "jobName": "my-run",
                          "jobId": job["metadata"]["uid"]}
-    assert job["spec"] == {"jobDefinition": "my-batch-job", "jobQueue": queue,
+    assert job["spec"] == {"jobDefinition": "my-batch-job:1", "jobQueue": queue,  # the revision, frozen
                            "parameters": {"input_file": "s3://my-bucket/data/new-input.csv"},
                            "timeout": {"attemptDurationSeconds": 120}, "retryStrategy": {"attempts": 3}}
 
@@ -225,8 +239,6 @@ def test_submit_describe_list_cancel_terminate(kubatch: Run, kubectl: Kubectl, n
     (("register-job-definition", "--job-definition-name", "d", "--type", "container"),
      "kubatch: ClientException: type container needs exactly one of containerProperties or eksProperties; "
      "type multinode needs nodeProperties alone\n"),
-    (("cancel-job", "--job-id", "nope", "--reason", "x"),
-     "kubatch: ClientException: jobId: BatchJob 'nope' does not exist in namespace '{namespace}'\n"),
     (("logs", "nope"), "kubatch: ClientException: job: BatchJob 'nope' does not exist in namespace '{namespace}'\n"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(kubatch: Run, kubectl: Kubectl, namespace: str, queue: str,
@@ -235,6 +247,12 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(kubatch: Run, kubectl: Kubect
     assert (result.returncode, result.stdout, result.stderr) == (
         CLIENT_ERROR, "", message.format(namespace=namespace))
     assert not (kubectl.get("bj", namespace=namespace) or {}).get("items")
+
+
+@pytest.mark.parametrize("verb", ["cancel-job", "terminate-job"])
+def test_stopping_a_job_nobody_has_succeeds_and_prints_nothing_as_on_aws(kubatch: Run, verb: str) -> None:
+    result = kubatch(verb, "--job-id", "nope", "--reason", "x")
+    assert (result.returncode, result.stdout.strip()) == (0, "")
 
 
 def test_logs_of_an_attempt_without_a_pod(kubatch: Run, queue: str) -> None:
@@ -256,7 +274,7 @@ def test_concurrent_cli_updates_lose_nothing(kubatch: Run, kubectl: Kubectl, nam
                                             names: Callable[[str], str]) -> None:
     environment = names("ce")
     kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
-            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=4")
+            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=4,instanceRole=ecsInstanceRole")
     arn = f"{PREFIX}compute-environment/{environment}"
     writers = [subprocess.Popen([sys.executable, "-m", "kubatch.cli.main", "tag-resource", "--resource-arn", arn,
                                  "--tags", f"writer{n}=done", "--kubeconfig", str(kubectl.kubeconfig), "-n", namespace],

@@ -25,7 +25,7 @@ def queue(kubatch: Run, names: Callable[[str], str]) -> str:
     """An on-demand (EC2) environment of 8 vCPU and a queue on it, made with the CLI."""
     environment, queue_name = names("ce"), names("jq")
     kubatch("create-compute-environment", "--compute-environment-name", environment, "--type", "MANAGED",
-            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=8")
+            "--compute-resources", "type=EC2,minvCpus=0,maxvCpus=8,instanceRole=ecsInstanceRole")
     kubatch("create-job-queue", "--job-queue-name", queue_name, "--priority", "1",
             "--compute-environment-order", f"order=1,computeEnvironment={environment}")
     return queue_name

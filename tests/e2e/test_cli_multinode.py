@@ -1,7 +1,7 @@
 """The CLI on the nodes of a multi-node job, with the operator running: AWS's ``<job>#<node>`` form.
 
 A 3-node job (main node 0, workers 1-2) runs on the suite's operator; once it has
-SUCCEEDED, each node is read back through ``kubatch``
+SUCCEEDED and the workers' pods are gone, each node is read back through ``kubatch``
 the way AWS users read them with ``aws batch describe-jobs --jobs <id>#<n>`` and
 ``aws batch list-jobs --multi-node-job-id <id>``.
 """
@@ -12,13 +12,17 @@ import json
 
 import pytest
 
+from tests.e2e.kubectl import Kubectl
 from tests.e2e.test_cli import Run, crds, kubatch, names, output  # noqa: F401 (fixtures)
 from tests.e2e.test_cli_arrays import queue  # noqa: F401 (fixture: an EC2 environment of 8 vCPU and its queue)
+
+from tests.unit.test_http_server import shape_problems
 
 pytestmark = pytest.mark.usefixtures("operator")
 
 
-def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, queue: str) -> None:
+def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, kubectl: Kubectl, namespace: str,
+                                                           queue: str) -> None:
     node = {"image": "busybox", "command": ["mpirun"], "resourceRequirements": [
         {"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "256"}]}
     kubatch("register-job-definition", "--job-definition-name", "mpi", "--type", "multinode",
@@ -28,6 +32,20 @@ def test_nodes_of_a_multinode_job_are_described_and_listed(kubatch: Run, queue: 
                          "--propagate-tags", "--tags", json.dumps({"kubatch.io/sim-run-seconds": "3"})))["jobId"]
     (job,) = output(kubatch("wait", "mpi-run", "--for", "SUCCEEDED", "--timeout", "60"))["jobs"]
     assert job["nodeProperties"]["numNodes"] == 3 and job["nodeProperties"]["mainNode"] == 0
+
+    workers = f"kubatch.io/job-id={uid},kubatch.io/node-index!=0"
+    kubectl.wait_for("the workers' pods deleted",
+                     lambda: not (kubectl.get("pods", namespace=namespace, selector=workers) or {}).get("items"))
+    every = output(kubatch("describe-jobs", "--jobs", *[f"mpi-run#{index}" for index in range(3)]))
+    assert not shape_problems("DescribeJobs", every)
+    for index, described in enumerate(every["jobs"]):
+        assert described["status"] == "SUCCEEDED", described
+        (attempt,) = described["attempts"]
+        assert attempt["container"]["podName"] == f"mpi-run-n{index}-a1"
+        assert attempt["container"]["nodeName"] and attempt["stoppedAt"] >= attempt.get("startedAt", 0) > 0
+        assert described["stoppedAt"] == attempt["stoppedAt"] and described["startedAt"] == attempt["startedAt"]
+        assert described["container"]["image"] == "busybox"
+    assert every["jobs"][0]["container"]["exitCode"] == 0
 
     (main,) = output(kubatch("describe-jobs", "--jobs", "mpi-run#0"))["jobs"]
     assert main["jobId"] == f"{uid}#0" and main["jobArn"].endswith(f":job/{uid}#0")

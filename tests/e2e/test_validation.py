@@ -184,8 +184,8 @@ INVALID = [
             "spec.containerOverrides.resourceRequirements[0].value", "must be greater than 0 for VCPU"),
     Invalid("job-override-legacy-vcpus-0", edited(JOB, {"spec.containerOverrides": {"vcpus": 0}}),
             "spec.containerOverrides.vcpus", "greater than or equal to 1"),
-    Invalid("job-eks-override-without-name", eks_override({"image": "busybox:1.36"}),
-            "spec.eksPropertiesOverride.podProperties.containers[0].name", "Required value"),
+    Invalid("job-eks-overrides-both-without-name", eks_override({"image": "a"}, {"image": "b"}),
+            "spec.eksPropertiesOverride.podProperties.containers", "must not name a container twice"),
     Invalid("job-eks-override-same-name-twice", eks_override({"name": "main", "image": "a"}, {"name": "main"}),
             "spec.eksPropertiesOverride.podProperties.containers", "must not name a container twice"),
     # JobDefinition
@@ -389,6 +389,7 @@ VALID = {
     "definition-1000-nodes-one-open-range": multinode(1000, 999, ":"),
     "definition-single-node": multinode(1, 0, "0"),
     "ce-unmanaged": edited(CE, {"spec.type": "UNMANAGED", "spec.computeResources": REMOVE}),
+    "job-eks-override-without-name": eks_override({"image": "busybox:1.36"}),  # optional in AWS's model
     "job-eks-override-by-name": eks_override({"name": "main", "env": [{"name": "GREETING", "value": "bonjour"}]},
                                              {"name": "sidecar", "image": "busybox:1.36"}),
     "ce-min-desired-max-equal": edited(CE, {"spec.computeResources.minvCpus": 16,

@@ -81,11 +81,12 @@ def definition(
     }
     if revision is not None:
         kept = [{"revision": number, "spec": old} for number, old in sorted((older or {}).items())]
+        entries = [*kept, {"revision": revision, "spec": copy.deepcopy(spec)}]
         obj["status"] = {
             "revision": revision,
             "status": state,
             "observedGeneration": generation,
-            "revisions": [*kept, {"revision": revision, "spec": copy.deepcopy(spec)}],
+            "revisions": [{**entry, "status": state} if state != "ACTIVE" else entry for entry in entries],
         }
     return obj
 

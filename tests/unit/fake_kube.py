@@ -9,6 +9,7 @@ the operator would have written with ``put`` and inject failures with ``fail``.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections.abc import AsyncIterator
@@ -47,6 +48,7 @@ class FakeKube:
         self.failures: dict[tuple[str, str], Exception] = {}
         self.calls: list[tuple[str, str]] = []
         self.writes = 0  # the source of resourceVersions
+        self.interleave = False  # True: every call lets other coroutines run first, as a network round trip does
 
     # ----------------------------------------------------------- arranging the cluster
 
@@ -85,6 +87,10 @@ class FakeKube:
     def stored(self, kind: str, name: str, namespace: str | None = "default") -> Obj:
         return self.objects[self._key(kind, name, namespace)]
 
+    async def _turn(self) -> None:
+        if self.interleave:
+            await asyncio.sleep(0)
+
     def _enter(self, method: str, kind: str) -> None:
         self.calls.append((method, kind))
         if (method, kind) in self.failures:
@@ -93,6 +99,7 @@ class FakeKube:
     # ----------------------------------------------------------- the KubeApi protocol
 
     async def get(self, kind: str, name: str, *, namespace: str | None = None) -> Obj:
+        await self._turn()
         self._enter("get", kind)
         try:
             return copy.deepcopy(self.objects[self._key(kind, name, namespace)])
@@ -106,6 +113,7 @@ class FakeKube:
                 and _matches(obj["metadata"].get("labels") or {}, label_selector)]
 
     async def create(self, kind: str, body: Obj, *, namespace: str | None = None) -> Obj:
+        await self._turn()
         self._enter("create", kind)
         if self._key(kind, body["metadata"]["name"], namespace) in self.objects:
             raise ApiError(409, f"{kind} {body['metadata']['name']!r} already exists")
@@ -113,6 +121,7 @@ class FakeKube:
 
     async def patch(self, kind: str, name: str, patch: Obj, *, namespace: str | None = None,
                     status: bool = False) -> Obj:
+        await self._turn()
         self._enter("patch", kind)
         key = self._key(kind, name, namespace)
         if key not in self.objects:
@@ -187,7 +196,8 @@ async def provision(kube: FakeKube, *, queues: tuple[str, ...], definition: Obj)
     """A compute environment "ce", the queues on it, and a job definition."""
     ctx, _ = make_context(kube)
     await invoke(ctx, "CreateComputeEnvironment", {"computeEnvironmentName": "ce", "type": "MANAGED",
-                                                   "computeResources": {"type": "EC2", "maxvCpus": 8}})
+                                                   "computeResources": {"type": "EC2", "maxvCpus": 8,
+                                                                        "instanceRole": "ecsInstanceRole"}})
     for queue in queues:
         await invoke(ctx, "CreateJobQueue", {"jobQueueName": queue, "priority": 1,
                                              "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]})

@@ -152,19 +152,21 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], dict[str, Any], str | No
     ("override gpu 0", BatchJobSpec, JOB, overrides(("GPU", "0")), "at least 1 for GPU"),
     ("override vcpus 0", BatchJobSpec, JOB, {"containerOverrides": {"vcpus": 0}}, "containerOverrides.vcpus"),
     ("eks override by name", BatchJobSpec, JOB, eks_override({"name": "main", "command": ["x"]}), None),
-    (
-        "eks override without name",
-        BatchJobSpec,
-        JOB,
-        eks_override({"command": ["x"]}),
-        "eksPropertiesOverride.podProperties.containers.0.name: Field required",
-    ),
+    # AWS's model leaves the name optional: it then changes the pod's only container (core.definition)
+    ("eks override without name", BatchJobSpec, JOB, eks_override({"command": ["x"]}), None),
     (
         "eks init override without name",
         BatchJobSpec,
         JOB,
         {"eksPropertiesOverride": {"podProperties": {"initContainers": [{"image": "x"}]}}},
-        "initContainers.0.name: Field required",
+        None,
+    ),
+    (
+        "two eks overrides without name",
+        BatchJobSpec,
+        JOB,
+        eks_override({"image": "a"}, {"image": "b"}),
+        "containers[].name must not name a container twice",
     ),
     (
         "eks override same name twice",

@@ -142,7 +142,7 @@ def test_aws_only_fields_are_refused_by_name() -> None:
     with pytest.raises(ValidationError) as caught:
         ComputeEnvironmentSpec.model_validate(COMPUTE_ENVIRONMENTS["fargate"])
     fields = {".".join(map(str, e["loc"])) for e in caught.value.errors()}
-    assert fields == {"serviceRole", "computeResources.subnets", "computeResources.securityGroupIds"}
+    assert fields == {"computeResources.subnets", "computeResources.securityGroupIds"}  # serviceRole is kept
 
 
 def test_job_queue_takes_aws_json() -> None:

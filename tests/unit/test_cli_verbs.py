@@ -77,7 +77,6 @@ def test_seed_compute_environment_warns_about_aws_only_settings(kubatch: Kubatch
     assert result.json == {"computeEnvironmentName": "my-spot-env",
                            "computeEnvironmentArn": PREFIX + "compute-environment/my-spot-env"}
     assert result.err.splitlines() == [
-        "kubatch: warning: serviceRole is ignored: IAM has no meaning on Kubernetes (use RBAC and serviceAccountName)",
         "kubatch: warning: computeResources.instanceRole is ignored: IAM has no meaning on Kubernetes (use RBAC and "
         "serviceAccountName)",
         "kubatch: warning: computeResources.subnets is ignored: networking is the cluster's own",
@@ -86,6 +85,9 @@ def test_seed_compute_environment_warns_about_aws_only_settings(kubatch: Kubatch
     assert kube.stored("ComputeEnvironment", "my-spot-env", None)["spec"]["computeResources"] == {
         "type": "SPOT", "allocationStrategy": "BEST_FIT_PROGRESSIVE", "minvCpus": 0, "maxvCpus": 256,
         "instanceTypes": ["m5", "c5"], "bidPercentage": 50}
+    # AWS returns the service role: kept, unused
+    assert kube.stored("ComputeEnvironment", "my-spot-env", None)["spec"]["serviceRole"] == (
+        "arn:aws:iam::123456789012:role/AWSBatchServiceRole")
 
 
 def test_seed_submit_job_line(seeded: Kubatch, kube: FakeKube) -> None:
@@ -95,7 +97,7 @@ def test_seed_submit_job_line(seeded: Kubatch, kube: FakeKube) -> None:
     uid = kube.stored("BatchJob", "my-run")["metadata"]["uid"]
     assert result.json == {"jobArn": PREFIX + "job/" + uid, "jobName": "my-run", "jobId": uid}
     assert kube.stored("BatchJob", "my-run")["spec"] == {
-        "jobDefinition": "my-batch-job", "jobQueue": "my-queue",
+        "jobDefinition": "my-batch-job:1", "jobQueue": "my-queue",  # the revision, frozen at submission
         "parameters": {"input_file": "s3://my-bucket/data/new-input.csv"}}
 
 
@@ -225,7 +227,8 @@ def test_definitions_queues_and_policies(seeded: Kubatch, kube: FakeKube) -> Non
     assert seeded("delete-job-queue", "--job-queue", "my-queue").code == 0
     assert seeded("delete-compute-environment", "--compute-environment", "my-fargate-env").code == 0
     assert seeded("delete-scheduling-policy", "--arn", "fair").code == 0
-    assert not kube.objects
+    (kept,) = kube.objects.values()  # a deregistered definition stays, INACTIVE, as on AWS
+    assert kept["kind"] == "JobDefinition" and kept["status"]["status"] == "INACTIVE"
 
 
 def test_namespace_flag(seeded: Kubatch, kube: FakeKube) -> None:
@@ -234,7 +237,7 @@ def test_namespace_flag(seeded: Kubatch, kube: FakeKube) -> None:
     result = seeded("submit-job", "--job-name", "j", "--job-definition", "d", "--job-queue", "my-queue",
                     "--namespace", "team")
     assert result.code == 0, result.err
-    assert kube.stored("BatchJob", "j", "team")["spec"]["jobDefinition"] == "d"
+    assert kube.stored("BatchJob", "j", "team")["spec"]["jobDefinition"] == "d:1"
     assert seeded("describe-jobs", "--jobs", "j").json == {"jobs": []}
 
 

@@ -248,6 +248,20 @@ def test_eks_and_node_properties_are_frozen_with_their_overrides(
         assert resolved[key] == source and resolved[key] is not source
 
 
+def test_an_eks_override_without_a_name_changes_the_pods_only_container() -> None:
+    pod = {"podProperties": {"containers": [{"name": "app", "image": "busybox"}]}}
+    definition = definition_spec(type="container", containerProperties=None, eksProperties=pod)
+    override = {"eksPropertiesOverride": {"podProperties": {"containers": [{"command": ["true"]}]}}}
+    resolved = resolve_job(job_spec=override, definition_spec=definition, revision=1)
+    assert resolved["eksPropertiesOverride"]["podProperties"]["containers"] == [{"name": "app", "command": ["true"]}]
+    assert "name" not in override["eksPropertiesOverride"]["podProperties"]["containers"][0]
+    two = copy.deepcopy(definition)
+    two["eksProperties"]["podProperties"]["containers"].append({"name": "side", "image": "busybox"})
+    with pytest.raises(InvalidJobError, match=r"eksPropertiesOverride.podProperties.containers\[0\].name: required, "
+                                              r"as the definition's pod has 2 containers \(app, side\)"):
+        resolve_job(job_spec=override, definition_spec=two, revision=1)
+
+
 def test_definition_without_any_properties_is_invalid() -> None:
     with pytest.raises(InvalidJobError, match="containerProperties, eksProperties, nodeProperties"):
         resolve_job(job_spec={}, definition_spec={"type": "container"}, revision=1)

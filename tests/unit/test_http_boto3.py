@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,27 @@ def test_the_seed_scenario_with_boto3(server: ThreadedServer, kube: FakeKube) ->
     queues = batch.describe_job_queues(jobQueues=[queue["jobQueueArn"]])["jobQueues"]
     assert queues[0]["computeEnvironmentOrder"] == [{"order": 1, "computeEnvironment": environment[
         "computeEnvironmentArn"]}]
+
+
+def test_two_registrations_racing_50_times_each_name_the_revision_holding_their_spec(server: ThreadedServer,
+                                                                                      kube: FakeKube) -> None:
+    kube.interleave = True  # every call to the cluster lets the other request run in between
+    clients = [client(server), client(server)]
+
+    def register(side: int, round_: int) -> tuple[dict, str]:
+        word = f"{round_}-{side}"
+        return clients[side].register_job_definition(jobDefinitionName="raced", type="container", containerProperties={
+            "image": "busybox", "command": ["echo", word]}), word
+
+    answers: list[tuple[dict, str]] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for round_ in range(50):
+            answers += pool.map(register, (0, 1), (round_, round_))
+    assert sorted(answer["revision"] for answer, _ in answers) == list(range(1, 101))
+    held = {entry["revision"]: entry["containerProperties"]["command"][1]
+            for page in clients[0].get_paginator("describe_job_definitions").paginate(jobDefinitionName="raced")
+            for entry in page["jobDefinitions"]}
+    assert {answer["revision"]: word for answer, word in answers} == held
 
 
 def test_paginated_list_jobs_over_250_jobs(server: ThreadedServer) -> None:

@@ -84,11 +84,11 @@ def world_with(job_status: dict, pods: dict[str, dict]) -> World:
                  nodes={"node-1": node})
 
 
-def node_pod(index: int, phase: str, *, exit_code: int | None = None) -> dict:
+def node_pod(index: int, phase: str, *, exit_code: int | None = None, attempt: int = 1) -> dict:
     state = {"running": {"startedAt": "2027-01-15T08:00:00Z"}} if phase == "Running" else {
         "terminated": {"exitCode": exit_code, "reason": "Error" if exit_code else "Completed",
                        "startedAt": "2027-01-15T08:00:00Z", "finishedAt": "2027-01-15T08:00:05Z"}}
-    return {"metadata": {"name": f"mpi-n{index}-a1", "labels": {"kubatch.io/job-id": "u1"}},
+    return {"metadata": {"name": f"mpi-n{index}-a{attempt}", "labels": {"kubatch.io/job-id": "u1"}},
             "spec": {"nodeName": "node-1"},
             "status": {"phase": phase, "podIP": f"10.0.0.{index + 1}", "startTime": "2027-01-15T08:00:00Z",
                        "containerStatuses": [{"name": "main", "state": state}]}}
@@ -131,3 +131,40 @@ def test_the_main_nodes_exit_ends_the_job_and_stops_the_workers(exit_code: int, 
     assert sorted(a.name for a in actions if isinstance(a, DeletePod)) == ["mpi-n1-a1", "mpi-n2-a1", "mpi-n3-a1"]
     patch = next(a.patch for a in actions if isinstance(a, PatchStatus))
     assert patch["status"] == state and patch["attempts"][0]["container"]["exitCode"] == exit_code
+
+
+def test_the_end_of_the_group_records_every_nodes_attempt_before_its_pods_go() -> None:
+    pods = {"mpi-n0-a1": node_pod(0, "Succeeded", exit_code=0), "mpi-n1-a1": node_pod(1, "Failed", exit_code=3),
+            "mpi-n2-a1": node_pod(2, "Running")}  # node 3's pod was never created
+    actions = actions_for_job(world_with({"status": "RUNNING", "attemptCount": 1, "computeEnvironment": "ce"}, pods))
+    nodes = next(a.patch for a in actions if isinstance(a, PatchStatus))["nodes"]
+    assert [(n["nodeIndex"], n["status"], len(n["attempts"])) for n in nodes] == [
+        (0, "SUCCEEDED", 1), (1, "FAILED", 1), (2, "SUCCEEDED", 1), (3, "SUCCEEDED", 0)]
+    main, failed, stopped = (nodes[i]["attempts"][0] for i in range(3))
+    assert main["container"] == {"exitCode": 0, "reason": None, "podName": "mpi-n0-a1", "nodeName": "node-1"}
+    assert failed["container"]["exitCode"] == 3 and failed["container"]["podName"] == "mpi-n1-a1"
+    assert failed["stoppedAt"] - failed["startedAt"] == 5000
+    assert "exitCode" not in stopped["container"] and stopped["stoppedAt"] == NOW_MS
+    assert stopped["statusReason"] == "Stopped when the main node ended the job's attempt"
+
+
+def test_a_retried_group_adds_to_each_nodes_attempts() -> None:
+    earlier = [{"nodeIndex": i, "status": "RUNNABLE", "attempts": [{"container": {"podName": f"mpi-n{i}-a1"}}]}
+               for i in range(4)]
+    pods = {"mpi-n0-a2": node_pod(0, "Failed", exit_code=1, attempt=2),
+            **{f"mpi-n{i}-a2": node_pod(i, "Running", attempt=2) for i in (1, 2, 3)}}
+    job_status = {"status": "RUNNING", "attemptCount": 2, "computeEnvironment": "ce", "nodes": earlier}
+    actions = actions_for_job(world_with(job_status, pods))
+    nodes = next(a.patch for a in actions if isinstance(a, PatchStatus))["nodes"]
+    assert [[a["container"]["podName"] for a in n["attempts"]] for n in nodes] == [
+        [f"mpi-n{i}-a1", f"mpi-n{i}-a2"] for i in range(4)]
+    assert {n["status"] for n in nodes} == {"FAILED"}
+
+
+def test_a_terminated_group_records_its_nodes_too() -> None:
+    pods = {f"mpi-n{i}-a1": node_pod(i, "Running") for i in range(4)}
+    world = world_with({"status": "RUNNING", "attemptCount": 1, "computeEnvironment": "ce"}, pods)
+    world.jobs[0]["spec"]["terminateRequest"] = {"reason": "enough"}
+    nodes = next(a.patch for a in actions_for_job(world) if isinstance(a, PatchStatus))["nodes"]
+    assert [(n["status"], n["attempts"][0]["container"]["podName"]) for n in nodes] == [
+        ("FAILED", f"mpi-n{i}-a1") for i in range(4)]

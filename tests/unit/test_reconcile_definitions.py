@@ -1,7 +1,8 @@
 """JobDefinition revisions: each spec change is the next revision; old ones stay resolvable.
 
 AWS: the first registration is revision 1, each later one the next number, and a job
-may name ``def`` (latest) or ``def:N``; deregistered (INACTIVE) definitions take no jobs.
+may name ``def`` (the latest ACTIVE revision) or ``def:N``; a deregistered (INACTIVE)
+revision takes no jobs, the others stay usable.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 
 from kubatch.core.actions import PatchStatus
 from kubatch.core.definition import DefinitionRef, InvalidJobError
-from kubatch.core.reconcile.definitions import KEPT_REVISIONS, find_revision, plan_definitions
+from kubatch.core.reconcile.definitions import (KEPT_REVISIONS, find_revision, plan_definitions,
+                                                with_revisions_inactive)
 
 from .builders import (
     compute_environment,
@@ -56,14 +58,22 @@ V1 = definition_spec(containerProperties=container(command=["echo", "v1"]))
 def test_a_new_definition_is_revision_1() -> None:
     new = definition(revision=None, containerProperties=V1["containerProperties"])
     assert numbering(new) == {"revision": 1, "status": "ACTIVE", "observedGeneration": 1,
-                              "revisions": [{"revision": 1, "spec": V1}]}
+                              "revisions": [{"revision": 1, "generation": 1, "spec": V1}]}
+
+
+def test_the_operator_numbers_with_the_resource_version_it_read_as_a_precondition() -> None:
+    new = definition(revision=None)
+    new["metadata"]["resourceVersion"] = "41"
+    ((action,),) = [step.actions for step in plan_definitions(world(new))]
+    assert action.metadata == {"resourceVersion": "41"}
 
 
 def test_an_edit_is_the_next_revision_and_the_old_one_is_kept() -> None:
     v2 = edited(definition(containerProperties=V1["containerProperties"]), generation=2,
                 containerProperties=container(command=["echo", "v2"]))
     assert numbering(v2) == {"revision": 2, "status": "ACTIVE", "observedGeneration": 2,
-                             "revisions": [{"revision": 1, "spec": V1}, {"revision": 2, "spec": v2["spec"]}]}
+                             "revisions": [{"revision": 1, "spec": V1},
+                                           {"revision": 2, "generation": 2, "spec": v2["spec"]}]}
 
 
 def test_a_numbered_definition_needs_nothing() -> None:
@@ -74,8 +84,11 @@ def test_several_unseen_edits_make_one_revision() -> None:
     assert numbering(edited(definition(), generation=4))["revision"] == 2
 
 
-def test_an_inactive_definition_stays_inactive_when_renumbered() -> None:
-    assert numbering(edited(definition(state="INACTIVE"), generation=2))["status"] == "INACTIVE"
+def test_a_new_revision_of_a_deregistered_definition_is_active_and_the_old_one_stays_inactive() -> None:
+    patch = numbering(edited(definition(state="INACTIVE"), generation=2))
+    assert patch["status"] == "ACTIVE"
+    assert [(entry["revision"], entry.get("status", "ACTIVE")) for entry in patch["revisions"]] == [
+        (1, "INACTIVE"), (2, "ACTIVE")]
 
 
 def test_only_the_last_revisions_are_kept() -> None:
@@ -90,7 +103,8 @@ def test_a_half_written_revision_is_replaced_not_duplicated() -> None:
     stale = edited(definition(), generation=2)
     stale["status"]["revisions"].append({"revision": 2, "spec": {"stale": True}})
     patch = numbering(stale)
-    assert patch["revisions"] == [{"revision": 1, "spec": definition()["spec"]}, {"revision": 2, "spec": stale["spec"]}]
+    assert patch["revisions"] == [{"revision": 1, "spec": definition()["spec"]},
+                                  {"revision": 2, "generation": 2, "spec": stale["spec"]}]
 
 
 # -- find_revision ----------------------------------------------------------------------------
@@ -129,6 +143,26 @@ def test_a_reference_to_nothing_usable_is_invalid(objects: list, ref: Definition
 @pytest.mark.parametrize("unnumbered", [definition(revision=None), edited(definition(), generation=2)])
 def test_a_definition_not_numbered_yet_resolves_to_nothing_for_now(unnumbered: dict) -> None:
     assert find_revision(world(unnumbered), namespace="default", ref=DefinitionRef("def", None)) is None
+
+
+def test_one_deregistered_revision_leaves_the_others_usable_and_a_name_takes_the_latest_active() -> None:
+    latest_inactive = copy.deepcopy(CURRENT)
+    latest_inactive["status"] = with_revisions_inactive(CURRENT, {3}) | {
+        k: v for k, v in CURRENT["status"].items() if k not in ("status", "revisions")}
+    assert latest_inactive["status"]["status"] == "ACTIVE"
+    spec, revision = find_revision(world(latest_inactive), namespace="default", ref=DefinitionRef("def", None))
+    assert (revision, spec["parameters"]["which"]) == (1, "one")
+    with pytest.raises(InvalidJobError, match="revision 3 of 'def' is INACTIVE"):
+        find_revision(world(latest_inactive), namespace="default", ref=DefinitionRef("def", 3))
+    assert with_revisions_inactive(CURRENT, {1, 3})["status"] == "INACTIVE"
+
+
+def test_a_revision_that_fell_out_of_the_history_says_so() -> None:
+    many = definition(revision=KEPT_REVISIONS + 5, generation=KEPT_REVISIONS + 5,
+                      older={number: definition_spec() for number in range(6, KEPT_REVISIONS + 5)})
+    with pytest.raises(InvalidJobError, match=f"revision 2 of 'def' is no longer kept \\(kubatch keeps the last "
+                                              f"{KEPT_REVISIONS} revisions"):
+        find_revision(world(many), namespace="default", ref=DefinitionRef("def", 2))
 
 
 def test_a_job_naming_an_old_revision_runs_that_revision() -> None:

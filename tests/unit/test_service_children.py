@@ -135,6 +135,7 @@ async def test_a_running_child_shows_its_finished_attempts_and_its_current_pod(k
         "jobDefinition": f"{PREFIX}job-definition/d:1", "parameters": {},
         "container": {"image": "busybox", "command": ["work"], "podName": "arr-i4-a2", "nodeName": "node-1"},
         "arrayProperties": {"index": 4}, "computeEnvironment": "ce", "isCancelled": False, "isTerminated": False,
+        "tags": {},
     }
 
 

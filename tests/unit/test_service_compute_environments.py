@@ -39,9 +39,23 @@ async def test_create_keeps_the_spec_and_warns_about_each_aws_only_field(kube: F
     response = await invoke(ctx, "CreateComputeEnvironment", FARGATE)
     assert response == {"computeEnvironmentName": "my-fargate-env", "computeEnvironmentArn": ARN + "my-fargate-env"}
     assert kube.stored("ComputeEnvironment", "my-fargate-env", None)["spec"] == {
-        "type": "MANAGED", "state": "ENABLED", "computeResources": {"type": "FARGATE", "maxvCpus": 256}}
+        "type": "MANAGED", "state": "ENABLED", "computeResources": {"type": "FARGATE", "maxvCpus": 256},
+        "serviceRole": "arn:aws:iam::123456789012:role/AWSBatchServiceRole"}  # kept: AWS returns it
     assert [w.split(" is ignored")[0] for w in warnings] == [
-        "serviceRole", "computeResources.subnets", "computeResources.securityGroupIds"]
+        "computeResources.subnets", "computeResources.securityGroupIds"]
+    (described,) = (await invoke(ctx, "DescribeComputeEnvironments", {}))["computeEnvironments"]
+    assert described["serviceRole"] == FARGATE["serviceRole"] and described["tags"] == {}
+
+
+@pytest.mark.parametrize("kind", ["EC2", "SPOT"])
+async def test_a_managed_ec2_environment_without_an_instance_role_is_refused_as_aws_refuses_it(
+        kube: FakeKube, kind: str) -> None:
+    request = changed(EC2, {"computeResources": {"type": kind, "maxvCpus": 4}})
+    assert (await refusal(kube, "CreateComputeEnvironment", request)).startswith(
+        "computeResources.instanceRole: This parameter is required for Amazon EC2 instances types.")
+    assert not kube.objects
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "CreateComputeEnvironment", changed(FARGATE, {"serviceRole": None}))  # Fargate needs none
 
 
 @pytest.mark.parametrize(("change", "message"), [

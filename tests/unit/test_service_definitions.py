@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 
 import pytest
 
+from kubatch.kube.client import ApiError
 from kubatch.service import ClientException, invoke
 from tests.unit.fake_kube import SEED_DEFINITION, FakeKube, changed, make_context, refusal
 
@@ -50,13 +52,62 @@ async def test_a_changed_spec_is_the_next_revision_and_replaces_the_old_one(kube
     assert "environment" not in stored and stored["vcpus"] == 4
 
 
-async def test_registering_the_same_spec_again_changes_nothing(kube: FakeKube) -> None:
+async def test_registering_the_same_spec_again_is_a_new_revision_as_on_aws(kube: FakeKube) -> None:
     ctx, _ = make_context(kube)
     await invoke(ctx, "RegisterJobDefinition", SEED)
     numbered(kube, "my-batch-job", revision=7)
     response = await invoke(ctx, "RegisterJobDefinition", SEED)
-    assert response["revision"] == 7
-    assert ("patch", "JobDefinition") not in kube.calls
+    assert response["revision"] == 8
+    stored = kube.stored("JobDefinition", "my-batch-job")
+    assert stored["metadata"]["generation"] == 1
+    described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "my-batch-job"})
+    assert [(d["revision"], d["containerProperties"]["command"]) for d in described["jobDefinitions"]] == [
+        (8, SEED["containerProperties"]["command"]), (7, SEED["containerProperties"]["command"])]
+
+
+async def test_a_spec_applied_with_kubectl_and_not_numbered_yet_is_numbered_before_it_is_replaced(
+        kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", SEED)
+    applied = kube.stored("JobDefinition", "my-batch-job")
+    applied["spec"] = {"type": "container", "containerProperties": {"image": "applied"}}
+    applied["metadata"]["generation"] = 2
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response["revision"] == 3
+    described = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "my-batch-job"})
+    seed_image = SEED["containerProperties"]["image"]
+    assert [(d["revision"], d["containerProperties"]["image"]) for d in described["jobDefinitions"]] == [
+        (3, seed_image), (2, "applied"), (1, seed_image)]
+
+
+async def test_a_registration_that_loses_a_race_is_redone_and_names_its_own_revision(kube: FakeKube) -> None:
+    """Two registrations interleaved on one event loop, 50 times: no number given twice, each holds its spec."""
+    ctx, _ = make_context(kube)
+    kube.interleave = True
+
+    def spec(value: str) -> dict:
+        return {"jobDefinitionName": "raced", "type": "container",
+                "containerProperties": {"image": "busybox", "command": ["echo", value]}}
+
+    answers = []
+    for round_ in range(50):
+        answers += zip(await asyncio.gather(*(invoke(ctx, "RegisterJobDefinition", spec(f"{round_}-{side}"))
+                                              for side in ("a", "b"))), (f"{round_}-a", f"{round_}-b"))
+    revisions = [answer["revision"] for answer, _ in answers]
+    assert sorted(revisions) == list(range(1, 101))
+    for answer, value in answers:
+        (held,) = (await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [answer["jobDefinitionArn"]]})
+                   )["jobDefinitions"]
+        assert held["containerProperties"]["command"] == ["echo", value]
+
+
+async def test_an_identity_that_may_not_write_the_status_leaves_the_numbering_to_the_operator(kube: FakeKube) -> None:
+    ctx, warnings = make_context(kube)
+    kube.fail("patch", "JobDefinition", ApiError(403, "jobdefinitions/status is forbidden"))
+    response = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert response["revision"] == 1 and "status" not in kube.stored("JobDefinition", "my-batch-job")
+    assert warnings == ["this identity may not write jobdefinitions/status: the operator numbers the revision, which "
+                        "may differ from the one answered if others register at the same time"]
 
 
 async def test_aws_only_fields_are_dropped_with_a_warning_and_ecs_properties_refused(kube: FakeKube) -> None:
@@ -92,8 +143,9 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     ctx, _ = make_context(kube)
     await invoke(ctx, "RegisterJobDefinition", SEED)
     old_spec = {"type": "container", "containerProperties": {"image": "busybox"}}
+    current = {k: v for k, v in SEED.items() if k != "jobDefinitionName"}
     numbered(kube, "my-batch-job", revision=2, kept=[{"revision": 1, "spec": old_spec},
-                                                      {"revision": 2, "spec": {"type": "container"}}])
+                                                      {"revision": 2, "spec": current}])
     await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "other", "type": "container",
                                                 "containerProperties": {"image": "busybox"}})
     everything = await invoke(ctx, "DescribeJobDefinitions", {})
@@ -102,9 +154,11 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     latest = everything["jobDefinitions"][0]
     assert latest == {"jobDefinitionName": "my-batch-job", "jobDefinitionArn": ARN + "my-batch-job:2", "revision": 2,
                       "status": "ACTIVE", **{k: v for k, v in SEED.items() if k != "jobDefinitionName"},
-                      "containerOrchestrationType": "ECS"}
+                      "containerProperties": {**SEED["containerProperties"], "resourceRequirements": [], "secrets": []},
+                      "tags": {}, "containerOrchestrationType": "ECS"}
     old = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": [ARN + "my-batch-job:1"]})
-    assert old["jobDefinitions"][0]["containerProperties"] == {"image": "busybox"}
+    assert old["jobDefinitions"][0]["containerProperties"] == {  # AWS's defaults where the definition says nothing
+        "image": "busybox", "command": [], "resourceRequirements": [], "secrets": []}
     by_name = await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitionName": "other", "status": "ACTIVE"})
     assert [d["jobDefinitionArn"] for d in by_name["jobDefinitions"]] == [ARN + "other:1"]
     inactive = await invoke(ctx, "DescribeJobDefinitions", {"status": "INACTIVE"})
@@ -112,6 +166,27 @@ async def test_describe_lists_current_and_kept_revisions(kube: FakeKube) -> None
     page = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2})
     rest = await invoke(ctx, "DescribeJobDefinitions", {"maxResults": 2, "nextToken": page["nextToken"]})
     assert [d["revision"] for d in page["jobDefinitions"] + rest["jobDefinitions"]] == [2, 1, 1]
+
+
+async def test_fargate_definitions_get_the_latest_platform_version_and_multinode_containers_the_defaults(
+        kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    await invoke(ctx, "RegisterJobDefinition", {
+        "jobDefinitionName": "fg", "type": "container", "platformCapabilities": ["FARGATE"],
+        "containerProperties": {"image": "busybox", "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                                                            {"type": "MEMORY", "value": "2048"}]}})
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "mpi", "type": "multinode", "nodeProperties": {
+        "numNodes": 2, "mainNode": 0, "nodeRangeProperties": [{"targetNodes": "0:", "container": {"image": "x"}}]}})
+    fargate, mpi = (await invoke(ctx, "DescribeJobDefinitions", {"jobDefinitions": ["fg:1", "mpi:1"]}))[
+        "jobDefinitions"]
+    assert fargate["containerProperties"]["fargatePlatformConfiguration"] == {"platformVersion": "LATEST"}
+    assert fargate["containerProperties"]["resourceRequirements"][1] == {"type": "MEMORY", "value": "2048"}
+    assert mpi["nodeProperties"]["nodeRangeProperties"][0]["container"] == {
+        "image": "x", "command": [], "resourceRequirements": [], "secrets": []}
+    assert "fargatePlatformConfiguration" not in (await invoke(ctx, "DescribeJobDefinitions", {
+        "jobDefinitions": ["mpi:1"]}))["jobDefinitions"][0]
+    assert kube.stored("JobDefinition", "fg")["spec"]["containerProperties"].keys() == {
+        "image", "resourceRequirements"}  # defaults are answers, not stored
 
 
 async def test_eks_definitions_say_so(kube: FakeKube) -> None:
@@ -122,15 +197,37 @@ async def test_eks_definitions_say_so(kube: FakeKube) -> None:
     assert described["jobDefinitions"][0]["containerOrchestrationType"] == "EKS"
 
 
-async def test_deregister_deletes_the_definition_named_by_its_latest_revision(kube: FakeKube) -> None:
+async def test_deregister_marks_one_revision_inactive_and_the_others_stay_usable(kube: FakeKube) -> None:
     ctx, _ = make_context(kube)
-    await invoke(ctx, "RegisterJobDefinition", SEED)
-    numbered(kube, "my-batch-job", revision=3)
-    with pytest.raises(ClientException, match="my-batch-job:2 is not the latest revision \\(3\\)"):
-        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job:2"})
+    for image in ("one", "two", "three"):
+        await invoke(ctx, "RegisterJobDefinition", changed(SEED, {"containerProperties": {"image": image}}))
     assert await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": ARN + "my-batch-job:3"}) == {}
-    assert not kube.objects
-    with pytest.raises(ClientException, match="JobDefinition 'my-batch-job' does not exist in namespace 'default'"):
-        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job"})
+    inactive = await invoke(ctx, "DescribeJobDefinitions", {"status": "INACTIVE"})
+    assert [(d["revision"], d["containerProperties"]["image"]) for d in inactive["jobDefinitions"]] == [(3, "three")]
+    active = await invoke(ctx, "DescribeJobDefinitions", {"status": "ACTIVE"})
+    assert [d["revision"] for d in active["jobDefinitions"]] == [2, 1]
+    await invoke(ctx, "CreateComputeEnvironment", {"computeEnvironmentName": "ce", "type": "MANAGED",
+                                                   "computeResources": {"type": "EC2", "maxvCpus": 8,
+                                                                        "instanceRole": "ecsInstanceRole"}})
+    await invoke(ctx, "CreateJobQueue", {"jobQueueName": "q", "priority": 1,
+                                         "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "ce"}]})
+    submitted = await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job"})
+    assert kube.stored("BatchJob", "j")["spec"]["jobDefinition"] == "my-batch-job:2"  # the latest ACTIVE
+    (job,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
+    assert job["jobDefinition"] == ARN + "my-batch-job:2" and job["container"]["image"] == "two"
+    with pytest.raises(ClientException, match="jobDefinition: revision 3 of 'my-batch-job' is INACTIVE"):
+        await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job:3"})
+
+    assert await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job"}) == {}  # every revision
+    assert (await invoke(ctx, "DescribeJobDefinitions", {"status": "ACTIVE"})) == {"jobDefinitions": []}
+    with pytest.raises(ClientException, match="jobDefinition: JobDefinition 'my-batch-job' is INACTIVE"):
+        await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "q", "jobDefinition": "my-batch-job"})
+    again = await invoke(ctx, "RegisterJobDefinition", SEED)
+    assert again["revision"] == 4
+    with pytest.raises(ClientException, match="revision 9 of 'my-batch-job' does not exist or is no longer kept "
+                                              "\\(kept: 1-4\\)"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "my-batch-job:9"})
+    with pytest.raises(ClientException, match="JobDefinition 'nope' does not exist in namespace 'default'"):
+        await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "nope:1"})
     with pytest.raises(ClientException, match="is not a job definition name, name:revision or ARN"):
         await invoke(ctx, "DeregisterJobDefinition", {"jobDefinition": "a:b:c"})

@@ -10,7 +10,8 @@ import pytest
 from kubatch.service import ClientException, invoke
 from kubatch.service.logs import job_log
 from kubatch.service.waiting import wait_for_job
-from tests.unit.fake_kube import FakeKube, make_context, provision
+from tests.unit.fake_kube import CREATED_MS, FakeKube, make_context, provision
+from tests.unit.test_http_server import shape_problems
 
 
 
@@ -53,6 +54,55 @@ async def test_nodes_of_a_multi_node_job(kube: FakeKube) -> None:
     assert await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#2", "mnp#7"]}) == {"jobs": []}  # no such node
     assert await job_log(ctx, job="mnp") == "main\n"
     assert await job_log(ctx, job=f"{uid}#0") == "worker\n"
+
+
+async def test_nodes_of_an_ended_multi_node_job_come_from_its_record_once_the_pods_are_gone(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "mnp")
+
+    def ran(node: int, *, exit_code: int | None, reason: str | None = None) -> dict:
+        container = {"exitCode": exit_code, "podName": f"mnp-n{node}-a1", "nodeName": f"node-{node}"}
+        return {"container": {k: v for k, v in container.items() if v is not None},
+                "startedAt": CREATED_MS + 1000 * (node + 1), "stoppedAt": CREATED_MS + 9000,
+                **({"statusReason": reason} if reason else {})}
+
+    kube.stored("BatchJob", "mnp")["status"] = {
+        "status": "SUCCEEDED", "createdAt": CREATED_MS, "startedAt": CREATED_MS + 1000, "stoppedAt": CREATED_MS + 9000,
+        "resolvedDefinition": {"revision": 1, "nodeProperties": {"numNodes": 3, "mainNode": 0, "nodeRangeProperties": [
+            {"targetNodes": "0:", "container": {"image": "busybox", "vcpus": 1, "memory": 64}}]}},
+        "nodes": [{"nodeIndex": 0, "status": "SUCCEEDED", "attempts": [ran(0, exit_code=0)]},
+                  {"nodeIndex": 1, "status": "FAILED", "attempts": [ran(1, exit_code=3)]},
+                  {"nodeIndex": 2, "status": "SUCCEEDED",
+                   "attempts": [ran(2, exit_code=None, reason="Stopped when the main node ended the job's attempt")]}]}
+    answer = await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#{node}" for node in range(3)]})
+    assert not shape_problems("DescribeJobs", answer)
+    main, failed, stopped = answer["jobs"]
+    assert [(n["status"], n["startedAt"], n["stoppedAt"]) for n in answer["jobs"]] == [
+        ("SUCCEEDED", CREATED_MS + 1000, CREATED_MS + 9000), ("FAILED", CREATED_MS + 2000, CREATED_MS + 9000),
+        ("SUCCEEDED", CREATED_MS + 3000, CREATED_MS + 9000)]
+    assert main["attempts"] == [ran(0, exit_code=0)]
+    assert (main["container"]["exitCode"], main["container"]["podName"], main["container"]["image"]) == (
+        0, "mnp-n0-a1", "busybox")
+    assert failed["container"]["exitCode"] == 3 and failed["container"]["nodeName"] == "node-1"
+    assert stopped["statusReason"] == "Stopped when the main node ended the job's attempt"
+    assert "exitCode" not in stopped["container"]
+
+
+async def test_a_running_node_adds_its_pod_to_the_attempts_recorded_before(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    uid = await submit(kube, "mnp")
+    kube.stored("BatchJob", "mnp")["status"] = {
+        "status": "RUNNING", "attemptCount": 2,
+        "resolvedDefinition": {"revision": 1, "nodeProperties": {"numNodes": 1, "mainNode": 0,
+                                                                  "nodeRangeProperties": []}},
+        "nodes": [{"nodeIndex": 0, "status": "RUNNABLE", "attempts": [
+            {"container": {"exitCode": 1, "podName": "mnp-n0-a1"}, "startedAt": CREATED_MS, "stoppedAt": CREATED_MS}]}]}
+    pod(kube, uid, "mnp-n0-a1", attempt=1, node=0, phase="Failed")  # kept by the retention policy: recorded
+    pod(kube, uid, "mnp-n0-a2", attempt=2, node=0)
+    (node,) = (await invoke(ctx, "DescribeJobs", {"jobs": [f"{uid}#0"]}))["jobs"]
+    assert node["status"] == "RUNNING"
+    assert [a["container"]["podName"] for a in node["attempts"]] == ["mnp-n0-a1"]
+    assert node["container"]["podName"] == "mnp-n0-a2" and node["startedAt"] == CREATED_MS
 
 
 async def test_logs_of_the_latest_or_a_chosen_attempt(kube: FakeKube) -> None:

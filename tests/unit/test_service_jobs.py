@@ -11,6 +11,7 @@ from kubatch.kube.client import ApiError
 from kubatch.service import ClientException, invoke
 from kubatch.service.shapes import JOB_NAME_ANNOTATION
 from tests.unit.fake_kube import CREATED_MS, FakeKube, changed, make_context, provision, refusal
+from tests.unit.test_http_server import shape_problems
 
 PREFIX = "arn:aws:batch:us-east-1:000000000000:"
 DEFINITION = {"jobDefinitionName": "my-batch-job", "type": "container",
@@ -177,6 +178,7 @@ async def test_describe_has_the_shape_of_a_describe_jobs_entry(kube: FakeKube) -
         "container": {"image": "busybox", "command": ["echo", "Ref::input_file"], "exitCode": 1,
                       "reason": "NonZeroExitCode", "podName": "my-analysis-a1", "nodeName": "node-1"},
         "platformCapabilities": ["EC2"],
+        "tags": {},  # AWS answers an empty map, not nothing
         "computeEnvironment": "ce",
         "isCancelled": False,
         "isTerminated": False,
@@ -190,7 +192,47 @@ async def test_a_job_the_operator_has_not_seen_yet_is_submitted(kube: FakeKube) 
     (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
     assert detail["status"] == "SUBMITTED"
     assert detail["createdAt"] == CREATED_MS
-    assert detail["jobDefinition"] == PREFIX + "job-definition/my-batch-job"
+    # answered at once, as AWS does: the revision and the container are resolved at submission
+    assert detail["jobDefinition"] == PREFIX + "job-definition/my-batch-job:1"
+    assert kube.stored("BatchJob", submitted["jobName"])["spec"]["jobDefinition"] == "my-batch-job:1"
+    assert detail["container"]["image"] == "busybox" and detail["retryStrategy"] == {"attempts": 1}
+    assert "resolvedDefinition" not in (kube.stored("BatchJob", submitted["jobName"]).get("status") or {})
+    assert not shape_problems("DescribeJobs", {"jobs": [detail]})
+
+
+async def test_describing_a_kubectl_job_whose_definition_is_not_numbered_yet_writes_nothing(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    kube.put("BatchJob", {"metadata": {"name": "applied"}, "spec": {"jobDefinition": "my-batch-job",
+                                                                   "jobQueue": "my-queue"}})
+    definition = kube.stored("JobDefinition", "my-batch-job")
+    definition["spec"] = {"type": "container", "containerProperties": {"image": "edited"}}
+    definition["metadata"]["generation"] = 2  # applied with kubectl, the operator has not numbered it
+    kube.calls.clear()
+    (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": ["applied"]}))["jobs"]
+    assert "container" not in detail and ("patch", "JobDefinition") not in kube.calls
+
+
+async def test_a_definition_registered_after_submission_does_not_change_the_job(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    submitted = await invoke(ctx, "SubmitJob", SIMPLE)
+    await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": "my-batch-job", "type": "container",
+                                                "containerProperties": {"image": "newer"}})
+    (detail,) = (await invoke(ctx, "DescribeJobs", {"jobs": [submitted["jobId"]]}))["jobs"]
+    assert detail["jobDefinition"].endswith(":1") and detail["container"]["image"] == "busybox"
+
+
+async def test_an_eks_override_without_a_name_is_accepted_and_checked_at_submission(kube: FakeKube) -> None:
+    ctx, _ = make_context(kube)
+    for name, containers in (("one", ["app"]), ("two", ["app", "side"])):
+        await invoke(ctx, "RegisterJobDefinition", {"jobDefinitionName": name, "type": "container", "eksProperties": {
+            "podProperties": {"containers": [{"name": c, "image": "busybox"} for c in containers]}}})
+    override = {"podProperties": {"containers": [{"command": ["echo", "hi"]}]}}
+    submitted = await invoke(ctx, "SubmitJob", {"jobName": "j", "jobQueue": "my-queue", "jobDefinition": "one",
+                                                "eksPropertiesOverride": override})
+    assert submitted["jobName"] == "j"
+    assert (await refusal(kube, "SubmitJob", {"jobName": "k", "jobQueue": "my-queue", "jobDefinition": "two",
+                                               "eksPropertiesOverride": override})).startswith(
+        "eksPropertiesOverride.podProperties.containers[0].name: required, as the definition's pod has 2 containers")
 
 
 async def test_describe_refuses_more_than_100_ids(kube: FakeKube) -> None:
@@ -285,12 +327,18 @@ async def test_bulk_stops_take_1_to_50_job_ids(kube: FakeKube, jobs) -> None:
         "jobs: must be a list of 1 to 50 job ids"
 
 
+@pytest.mark.parametrize("operation", ["CancelJob", "TerminateJob"])
+@pytest.mark.parametrize("job_id", ["nope", "6f1e2a43-1111-4222-8333-944455556666"])
+async def test_stopping_a_job_nobody_has_succeeds_with_an_empty_answer_as_on_aws(kube: FakeKube, operation: str,
+                                                                                 job_id: str) -> None:
+    ctx, _ = make_context(kube)
+    assert await invoke(ctx, operation, {"jobId": job_id, "reason": "x"}) == {}
+    assert ("patch", "BatchJob") not in kube.calls and ("create", "BatchJob") not in kube.calls
+
+
 @pytest.mark.parametrize(("request_", "message"), [
     ({"jobId": "my-analysis"}, "reason: is required"),
     ({"jobId": "my-analysis:3", "reason": "x"}, "jobId: kubatch stops array and multi-node jobs as a whole"),
-    ({"jobId": "nope", "reason": "x"}, "jobId: BatchJob 'nope' does not exist in namespace 'default'"),
-    ({"jobId": "6f1e2a43-1111-4222-8333-944455556666", "reason": "x"},
-     "jobId: BatchJob '6f1e2a43-1111-4222-8333-944455556666' does not exist"),
     ({"jobId": "my-analysis", "reason": "x" * 1025}, "reason: string should have at most 1024 characters"),
 ])
 async def test_invalid_stop_requests(kube: FakeKube, request_: dict, message: str) -> None:

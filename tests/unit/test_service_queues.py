@@ -8,7 +8,8 @@ from kubatch.service import ClientException, invoke
 from tests.unit.fake_kube import FakeKube, changed, make_context, refusal
 
 PREFIX = "arn:aws:batch:us-east-1:000000000000:"
-ENVIRONMENT = {"type": "MANAGED", "computeResources": {"type": "EC2", "maxvCpus": 16}}
+ENVIRONMENT = {"type": "MANAGED",
+               "computeResources": {"type": "EC2", "maxvCpus": 16, "instanceRole": "ecsInstanceRole"}}
 POLICY = {"name": "fair", "fairsharePolicy": {"shareDecaySeconds": 3600, "computeReservation": 10,
                                               "shareDistribution": [{"shareIdentifier": "teamA", "weightFactor": 0.5},
                                                                     {"shareIdentifier": "other*"}]},

@@ -192,6 +192,15 @@ class AttemptDetail(KubeModel):
     statusReason: str | None = Field(default=None, description="Why the attempt ended, e.g. TaskFailed.")
 
 
+class NodeRecord(KubeModel):
+    """How one node of a multi-node job ran, kept after its pods are gone."""
+
+    nodeIndex: int = Field(ge=0, description="The node's index (AWS_BATCH_JOB_NODE_INDEX).")
+    status: JobStatus | None = Field(
+        default=None, description="The node's status when the job's last attempt ended.")
+    attempts: list[AttemptDetail] | None = Field(default=None, description="The node's attempts, oldest first.")
+
+
 class ArrayPropertiesDetail(KubeModel):
     """Size and progress of an array job."""
 
@@ -243,6 +252,11 @@ class BatchJobStatus(StatusModel):
         default=None, description="Size and children of an array job."
     )
     dependsOn: list[JobDependency] | None = Field(default=None, description="The jobs this job depends on.")
+    nodes: list[NodeRecord] | None = Field(
+        default=None,
+        description="Multi-node jobs: each node's attempts, recorded when an attempt of the group ends (its pods "
+        "are then deleted), so describe-jobs JOB#N still shows them.",
+    )
     conditions: list[Condition] | None = Field(
         default=None,
         description="Kubernetes conditions of the job.",

@@ -182,6 +182,14 @@ class ComputeEnvironmentSpec(KubeModel):
             "eksProperties hostPath volumes); refused by default."
         ),
     )
+    serviceRole: str | None = Field(
+        default=None,
+        max_length=2048,
+        description=(
+            "AWS's service role (an IAM role ARN), kept so DescribeComputeEnvironments returns it as given; kubatch "
+            "does not use it (IAM has no meaning on Kubernetes)."
+        ),
+    )
 
 
 class ComputeEnvironmentStatus(StatusModel):

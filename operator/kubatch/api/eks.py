@@ -5,7 +5,8 @@ init containers and volumes are Kubernetes objects already, so they are kept as
 given (validated by the API server when the pod is created) instead of being
 re-declared here; only the pod-level fields AWS lets you set are typed. The one
 exception is the `name` of a per-job container override: overrides are matched to the
-definition's containers by name, so it is required (as AWS requires it) and unique.
+definition's containers by name, so it is checked and unique. As in AWS's model it may
+be left out when the definition's pod has a single container, which it then changes.
 """
 
 from __future__ import annotations
@@ -80,21 +81,24 @@ class EksContainerOverride(KubeModel):
 
     model_config = ConfigDict(extra="allow")
 
-    name: str = Field(
+    name: str | None = Field(
+        default=None,
         min_length=1,
         max_length=63,
         pattern=CONTAINER_NAME,
         description=(
-            "Required: the name of the definition's container this override applies to (overrides are matched by "
-            "name, never by position, as AWS Batch does)."
+            "The name of the definition's container this override applies to (overrides are matched by name, never "
+            "by position, as AWS Batch does). Optional when the definition's pod has a single container."
         ),
     )
 
 
 def _distinct_names(field: str) -> Rule:
     return Rule(
-        f"!has(self.{field}) || self.{field}.all(a, self.{field}.exists_one(b, b.name == a.name))",
-        f"eksPropertiesOverride.podProperties.{field}[].name must not name a container twice",
+        f"!has(self.{field}) || self.{field}.all(a, self.{field}.exists_one(b, has(a.name) ? (has(b.name) && "
+        "b.name == a.name) : !has(b.name)))",
+        f"eksPropertiesOverride.podProperties.{field}[].name must not name a container twice (and only one may "
+        "leave it out)",
         lambda o: len({c.name for c in getattr(o, field) or []}) == len(getattr(o, field) or []),
         field_path=f".{field}",
         reason="FieldValueInvalid",
@@ -112,14 +116,14 @@ class PodPropertiesOverride(KubeModel):
     containers: EksContainerOverrides | None = Field(
         default=None,
         description=(
-            "Changes to containers, matched by name: each entry must give the `name` of a container of the definition "
-            "(required, as AWS Batch requires it); image, command, args, env and resources given here replace that "
-            "container's."
+            "Changes to containers, matched by name: each entry gives the `name` of a container of the definition "
+            "(it may be left out when the pod has a single container); image, command, args, env and resources given "
+            "here replace that container's."
         ),
     )
     initContainers: EksContainerOverrides | None = Field(
         default=None,
-        description="Changes to init containers, matched by name, as for containers (name is required).",
+        description="Changes to init containers, matched by name, as for containers.",
     )
     metadata: EksMetadata | None = Field(default=None, description="Labels and annotations added to the pod.")
 

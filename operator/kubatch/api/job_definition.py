@@ -1,7 +1,8 @@
 """JobDefinition: the blueprint of a job (RegisterJobDefinition).
 
-Every change of the spec is a new revision (`status.revision`); a job names `def`
-(latest) or `def:3`. The definition must describe exactly one way to run: a
+Every registration or change of the spec is a new revision, kept in `status.revisions`
+(`kubatch.core.reconcile.definitions`); a job names `def` (the latest ACTIVE revision) or
+`def:3`. The definition must describe exactly one way to run: a
 container, a pod (`eksProperties`) or, for `multinode`, node ranges.
 """
 
@@ -137,13 +138,13 @@ class JobDefinitionSpec(KubeModel):
 
 
 class JobDefinitionStatus(StatusModel):
-    """Which revision the current spec is."""
+    """Which revision the current spec is; every kept revision (spec, ACTIVE or INACTIVE) is in ``revisions``."""
 
     revision: int | None = Field(
         default=None, ge=1, description="Revision number of the current spec, from 1; a job may name def:REVISION."
     )
     status: Literal["ACTIVE", "INACTIVE"] | None = Field(
-        default=None, description="ACTIVE, or INACTIVE once deregistered."
+        default=None, description="ACTIVE while any revision is; INACTIVE once every revision is deregistered."
     )
     observedGeneration: int | None = Field(
         default=None, description="The metadata.generation the revision was recorded for."

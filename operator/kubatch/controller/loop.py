@@ -153,7 +153,8 @@ class ReconcileLoop:
             assumption = (self._store.assume(action.kind, merged(held, {"status": action.patch}))
                           if held is not None else None)
             try:
-                updated = await self._kube.patch(action.kind, action.name, {"status": action.patch},
+                body = {"status": action.patch, **({"metadata": action.metadata} if action.metadata else {})}
+                updated = await self._kube.patch(action.kind, action.name, body,
                                                  namespace=action.namespace or None, status=True)
             except ApiError:
                 if assumption is not None:

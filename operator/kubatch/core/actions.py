@@ -18,6 +18,8 @@ class PatchStatus:
     namespace: str
     name: str
     patch: dict[str, Any]
+    # sent beside the status: ``{"resourceVersion": …}`` makes a write based on a stale read fail (409)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

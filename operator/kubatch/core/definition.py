@@ -84,7 +84,8 @@ def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], re
     if definition_spec.get("eksProperties") is not None:
         resolved["eksProperties"] = copy.deepcopy(definition_spec["eksProperties"])
         if job_spec.get("eksPropertiesOverride"):
-            resolved["eksPropertiesOverride"] = copy.deepcopy(job_spec["eksPropertiesOverride"])
+            resolved["eksPropertiesOverride"] = _named_overrides(definition_spec["eksProperties"],
+                                                                 job_spec["eksPropertiesOverride"])
     if definition_spec.get("nodeProperties") is not None:
         resolved["nodeProperties"] = copy.deepcopy(definition_spec["nodeProperties"])
         if job_spec.get("nodeOverrides"):
@@ -96,6 +97,23 @@ def resolve_job(*, job_spec: dict[str, Any], definition_spec: dict[str, Any], re
         raise InvalidJobError(f"spec.tags: {len(resolved['tags'])} tags of the job and its definition together are "
                               f"more than the {MAX_PROPAGATED_TAGS} that propagateTags can copy")
     return resolved
+
+
+def _named_overrides(eks_properties: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``eksPropertiesOverride`` with each container override naming its container: one without a name (AWS
+    allows it) changes the pod's only container, and is refused when the pod has several."""
+    override = copy.deepcopy(override)
+    pod = eks_properties.get("podProperties") or {}
+    for key in ("containers", "initContainers"):
+        for index, item in enumerate((override.get("podProperties") or {}).get(key) or []):
+            if item.get("name"):
+                continue
+            names = [container.get("name") for container in pod.get(key) or []]
+            if len(names) != 1:
+                raise InvalidJobError(f"eksPropertiesOverride.podProperties.{key}[{index}].name: required, as the "
+                                      f"definition's pod has {len(names)} {key} ({', '.join(map(str, names))})")
+            item["name"] = names[0]
+    return override
 
 
 _REF = re.compile(r"Ref::([A-Za-z0-9_.-]+)")

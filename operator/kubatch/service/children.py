@@ -9,8 +9,11 @@ stop times of ended attempts. A listing never reads pods: it scans index numbers
 against the record and builds entries only for the page it returns, so listing a
 10,000-child array one page at a time stays cheap.
 
-Nodes of multi-node jobs come from their pods (labelled with the job's uid,
-``kubatch.io/node-index`` and the attempt): a node's status is its latest pod's phase.
+Nodes of multi-node jobs come from the job's record of each node (``status.nodes``,
+written by the operator when an attempt of the group ends, before its pods are
+deleted) and, for the attempt under way, from its pods (labelled with the job's uid,
+``kubatch.io/node-index`` and the attempt): a running node's status is its pod's
+phase, an ended one's the record's.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from kubatch.core.definition import InvalidJobError
 from kubatch.core.kubetime import epoch_millis, parse_time
+from kubatch.core.multinode import node_container
 from kubatch.core.pods import LABEL_ARRAY_INDEX, LABEL_ATTEMPT, LABEL_JOB_ID, LABEL_NODE_INDEX
 from kubatch.service.arns import JOB, Arns
 from kubatch.service.array_record import ArrayRecord, Child, array_size, is_array, needs_other_jobs
@@ -29,6 +34,7 @@ from kubatch.service.port import Obj
 from kubatch.service.shapes import job_detail, job_id, present
 
 POD_STATES = {"Pending": "STARTING", "Running": "RUNNING", "Succeeded": "SUCCEEDED", "Failed": "FAILED"}
+ENDED = frozenset({"SUCCEEDED", "FAILED"})
 SHARED_WITH_PARENT = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "SUCCEEDED", "FAILED"})
 PER_UNIT = ("statusReason", "statusMessage", "attempts", "startedAt", "stoppedAt", "arrayProperties",
             "isCancelled", "isTerminated", "computeEnvironment")
@@ -162,31 +168,65 @@ async def page_children(ctx: Context, parent: Obj, *, request: Mapping[str, Any]
 # ---------------------------------------------------------------------------- multi-node nodes
 
 
+def _node_record(job: Obj, node: int) -> dict[str, Any]:
+    """What the operator recorded of ``node`` when the group's attempts ended (empty before any ended)."""
+    for entry in (job.get("status") or {}).get("nodes") or []:
+        if int(entry.get("nodeIndex", -1)) == node:
+            return entry
+    return {}
+
+
+def _phase(pod: Obj) -> str | None:
+    return (pod.get("status") or {}).get("phase")
+
+
 def node_detail(job: Obj, *, node: int, pods: list[Obj], arns: Arns) -> dict[str, Any]:
-    """The DescribeJobs entry of one node of a multi-node job, from the job and the node's pods."""
+    """The DescribeJobs entry of one node of a multi-node job.
+
+    Attempts of the group that ended come from the job's record (``status.nodes``), so
+    they outlive the pods; a pod the record does not hold yet is the running attempt's.
+    """
     detail = job_detail(job, arns=arns)
-    ordered = sorted(pods, key=attempt_number)
-    last = ordered[-1] if ordered else None
-    if last is not None:
-        status = POD_STATES.get((last.get("status") or {}).get("phase"), "STARTING")
+    record = _node_record(job, node)
+    recorded = list(record.get("attempts") or [])
+    known = {(attempt.get("container") or {}).get("podName") for attempt in recorded}
+    live = [pod for pod in sorted(pods, key=attempt_number) if pod["metadata"]["name"] not in known]
+    attempts = recorded + [_attempt(pod) for pod in live if _phase(pod) in ("Succeeded", "Failed")]
+    current = live[-1] if live else None
+    if detail["status"] in ENDED and record.get("status"):
+        status = record["status"]
+    elif current is not None:
+        status = POD_STATES.get(_phase(current) or "", "STARTING")
     else:
         status = detail["status"] if detail["status"] in SHARED_WITH_PARENT else "RUNNABLE"
-    attempts = [_attempt(pod) for pod in ordered]
-    finished = [attempt for attempt, pod in zip(attempts, ordered)
-                if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
+    latest = _attempt(current) if current is not None else (attempts[-1] if attempts else {})
+    started = next((attempt["startedAt"] for attempt in attempts if attempt.get("startedAt")),
+                   latest.get("startedAt"))
+    ended = status in ENDED and attempts
     unit_id = f"{detail['jobId']}#{node}"
-    base, container = _per_unit(detail)
+    base, _ = _per_unit(detail)
+    container = _node_container(job, node)
     main = (detail.get("nodeProperties") or {}).get("mainNode", 0)
     return present({**base, **{
         "jobArn": arns.build(JOB, unit_id),
         "jobId": unit_id,
         "status": status,
-        "attempts": finished,
-        "startedAt": attempts[0].get("startedAt") if attempts else None,
-        "stoppedAt": attempts[-1].get("stoppedAt") if status in ("SUCCEEDED", "FAILED") and attempts else None,
-        "container": {**container, **(attempts[-1]["container"] if attempts else {})} or None,
+        "statusReason": attempts[-1].get("statusReason") if ended else None,
+        "attempts": attempts,
+        "startedAt": started,
+        "stoppedAt": attempts[-1].get("stoppedAt") if ended else None,
+        "container": {**container, **(latest.get("container") or {})} or None,
         "nodeDetails": {"nodeIndex": node, "isMainNode": node == main},
     }})
+
+
+def _node_container(job: Obj, node: int) -> dict[str, Any]:
+    """The container node ``node`` runs (its range's, with the job's overrides), as AWS prints it per node."""
+    resolved = (job.get("status") or {}).get("resolvedDefinition") or {}
+    try:
+        return node_container(resolved, node)
+    except (InvalidJobError, KeyError):
+        return {}
 
 
 def node_count(job: Obj) -> int:

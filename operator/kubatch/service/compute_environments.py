@@ -2,7 +2,10 @@
 
 kubatch selects existing nodes instead of launching instances, so AWS's IAM,
 networking and launch settings are accepted and ignored with a warning: a command
-written for AWS works unchanged and says what it did not do. Updates merge into the
+written for AWS works unchanged and says what it did not do. ``serviceRole`` is kept
+(unused) because DescribeComputeEnvironments returns it on AWS. A MANAGED EC2 or SPOT
+environment without ``computeResources.instanceRole`` is refused, as AWS refuses it, so
+a script that works here works there. Updates merge into the
 current spec as AWS's do (only the given ``computeResources`` fields change).
 """
 
@@ -14,6 +17,7 @@ from kubatch.api import ComputeEnvironmentSpec
 from kubatch.service import named
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, name_of
 from kubatch.service.context import Context
+from kubatch.service.errors import ClientException
 from kubatch.service.fields import (
     IAM,
     INSTANCES,
@@ -33,7 +37,6 @@ from kubatch.service.shapes import compute_environment_detail
 KIND = "ComputeEnvironment"
 SPEC_FIELDS = model_fields(ComputeEnvironmentSpec)
 AWS_ONLY = {
-    "serviceRole": IAM,
     "computeResources.instanceRole": IAM,
     "computeResources.spotIamFleetRole": IAM,
     "computeResources.subnets": NETWORK,
@@ -52,17 +55,34 @@ AWS_ONLY = {
 }
 
 
+EC2_INSTANCES = ("EC2", "SPOT")
+INSTANCE_ROLE_REQUIRED = ("computeResources.instanceRole: This parameter is required for Amazon EC2 instances types. "
+                          "You can specify the short name or full Amazon Resource Name (ARN) of an instance profile "
+                          "(kubatch keeps no instances, but refuses what AWS refuses)")
+"""AWS's words (botocore's model of ComputeResource.instanceRole): AWS refuses such an environment."""
+
+
 def _answer(ctx: Context, name: str) -> dict[str, str]:
     return named.arn_pair(ctx.arns, resource=COMPUTE_ENVIRONMENT, name=name, name_key="computeEnvironmentName",
                           arn_key="computeEnvironmentArn")
 
 
+def _lacks_instance_role(request: dict[str, Any]) -> bool:
+    """A MANAGED environment of EC2 instances (EC2, SPOT) without ``computeResources.instanceRole``."""
+    resources = request.get("computeResources")
+    return (request.get("type") == "MANAGED" and isinstance(resources, dict)
+            and resources.get("type") in EC2_INSTANCES and not resources.get("instanceRole"))
+
+
 async def create_compute_environment(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
+    lacks_instance_role = _lacks_instance_role(request)
     request = drop_aws_only(ctx, request, AWS_ONLY)
     refuse_unknown(request, {"computeEnvironmentName", "tags", *SPEC_FIELDS})
     require(request, "computeEnvironmentName", "type")
     name = object_name(request["computeEnvironmentName"], field="computeEnvironmentName")
     spec = validated(ComputeEnvironmentSpec, pick(request, SPEC_FIELDS))
+    if lacks_instance_role:
+        raise ClientException(INSTANCE_ROLE_REQUIRED)
     await create(ctx, KIND, name=name, spec=spec, annotations=tags_annotation(request.get("tags")))
     return _answer(ctx, name)
 

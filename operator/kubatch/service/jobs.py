@@ -8,6 +8,8 @@ job names are not unique, Kubernetes names are: the object is named after the jo
 AWS name is kept in an annotation when it differs. The job id is the object's uid.
 
 Cancel and terminate write a request into the job's spec; the operator acts on it.
+A job id nobody has (or another namespace's) is a success with an empty answer, as on
+AWS.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from typing import Any
 from kubatch.api import BatchJobSpec, StopRequest
 from kubatch.archive import Record
 from kubatch.core.targets import TargetError, check_queue
+from kubatch.core.definition import InvalidJobError, resolve_job
 from kubatch.kube.client import ApiError
 from kubatch.service.archived import archived_details, archived_parent, describe_archived, filter_terms
 from kubatch.service.arns import JOB, JOB_DEFINITION, JOB_QUEUE, name_of
 from kubatch.service.children import (describe_child, has_child, node_count, node_detail, node_details, page_children,
                                       selector)
 from kubatch.service.context import Context
-from kubatch.service.definitions import reference
-from kubatch.service.errors import ClientException, NoSuchObject
+from kubatch.service.definitions import peek_definition, reference, resolve_definition
+from kubatch.service.errors import ClientException, NoSuchObject, ServerException
 from kubatch.service.fields import (
     INSTANCES,
     drop_aws_only,
@@ -94,6 +97,42 @@ async def _check_target(ctx: Context, spec: dict[str, Any]) -> None:
                               f"(latest is {latest})")
 
 
+async def _pinned(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` naming its definition as ``name:revision``: the revision is chosen now, as AWS freezes it at
+    SubmitJob (a bare name: the latest ACTIVE one), so DescribeJobs can show it at once and a later
+    registration cannot change what the job runs. Left as given where RBAC forbids reading definitions."""
+    ref = reference(spec["jobDefinition"], field="jobDefinition")
+    try:
+        definition_spec, revision = await resolve_definition(ctx, ref, field="jobDefinition")
+    except ApiError as error:
+        if error.status != FORBIDDEN:
+            raise
+        return spec
+    pinned = {**spec, "jobDefinition": f"{ref.name}:{revision}"}
+    try:
+        resolve_job(job_spec=pinned, definition_spec=definition_spec, revision=revision)  # as the operator will
+    except InvalidJobError as error:
+        raise ClientException(str(error)) from None
+    return pinned
+
+
+async def _as_resolved(ctx: Context, job: Obj) -> Obj:
+    """The job as DescribeJobs shows it: until the operator has frozen its definition into the status, the
+    revision the job names, resolved here the same way (the operator still checks it)."""
+    status = job.get("status") or {}
+    if status.get("resolvedDefinition") or not (job.get("spec") or {}).get("jobDefinition"):
+        return job
+    try:
+        ref = reference(job["spec"]["jobDefinition"], field="jobDefinition")
+        found = await peek_definition(ctx, ref, field="jobDefinition")
+        if found is None:
+            return job
+        resolved = resolve_job(job_spec=job["spec"], definition_spec=found[0], revision=found[1])
+    except (ClientException, ServerException, InvalidJobError, ApiError):
+        return job  # the operator will say what is wrong
+    return {**job, "status": {**status, "resolvedDefinition": resolved}}
+
+
 def _object_name(job_name: str) -> str:
     return job_name.lower().replace("_", "-").rstrip("-")
 
@@ -130,7 +169,7 @@ async def submit_job(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         "dependsOn": _dependencies(request.get("dependsOn")),
     })
     await _check_target(ctx, spec)
-    job = await _create(ctx, job_name=job_name, spec=spec)
+    job = await _create(ctx, job_name=job_name, spec=await _pinned(ctx, spec))
     uid = job["metadata"]["uid"]
     return {"jobArn": ctx.arns.build(JOB, uid), "jobName": job_name, "jobId": uid}
 
@@ -140,7 +179,7 @@ async def describe_one(ctx: Context, job: Obj, ref: JobRef, *, jobs: list[Obj] |
     if ref.array_index is not None:
         return await describe_child(ctx, job, ref.array_index, jobs=jobs)
     if ref.node_index is None:
-        return job_detail(job, arns=ctx.arns)
+        return job_detail(await _as_resolved(ctx, job), arns=ctx.arns)
     pods = await ctx.kube.list_pods(label_selector=selector(job, ref), namespace=ctx.namespace)
     return node_detail(job, node=ref.node_index, pods=pods, arns=ctx.arns)
 
@@ -300,7 +339,10 @@ async def _stop(ctx: Context, request: dict[str, Any], *, field: str) -> dict[st
     if ref.is_child:
         raise ClientException(f"jobId: kubatch stops array and multi-node jobs as a whole: name {ref.id}")
     stop = validated(StopRequest, {"reason": request["reason"]})
-    job = await find_job(ctx, ref, field="jobId")
+    try:
+        job = await find_job(ctx, ref, field="jobId")
+    except NoSuchObject:
+        return {}  # AWS answers an unknown job id with success and nothing to say
     if not (job.get("spec") or {}).get(field):
         await ctx.kube.patch(KIND, job["metadata"]["name"], {"spec": {field: stop}}, namespace=ctx.namespace)
     return {}

@@ -4,20 +4,22 @@ Why one module: DescribeJobs, ListJobs, DescribeJobDefinitions and the describe
 operations of queues, compute environments and policies print what the operator
 wrote, renamed and reshaped the AWS way: names become ``…Name`` plus a synthetic
 ``…Arn``, references become ARNs, times are epoch milliseconds. A field that is unknown
-is left out rather than printed as null, as AWS does. kubatch adds a few fields AWS
+is left out rather than printed as null, as AWS does; ``tags`` are ``{}`` when there are
+none and a definition's containers get AWS's empty-list defaults, as AWS answers them. kubatch adds a few fields AWS
 does not have (``statusMessage``, ``computeEnvironment`` of a job, ``usedvCpus``);
 AWS clients ignore unknown fields.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kubatch.core.definition import parse_definition_ref
 from kubatch.core.kubetime import epoch_millis, parse_time
 from kubatch.kinds import GROUP
 from kubatch.service.arns import COMPUTE_ENVIRONMENT, JOB, JOB_DEFINITION, JOB_QUEUE, SCHEDULING_POLICY, Arns
-from kubatch.service.objects import tags_of
+from kubatch.service.objects import effective_tags, tags_of
 from kubatch.service.port import Obj
 
 JOB_NAME_ANNOTATION = f"{GROUP}/job-name"
@@ -112,7 +114,7 @@ def job_detail(job: Obj, *, arns: Arns) -> dict[str, Any]:
         "eksProperties": resolved.get("eksProperties"),
         "arrayProperties": _array(spec, status),
         "timeout": resolved.get("timeout") or spec.get("timeout"),
-        "tags": {**(resolved.get("tags") or spec.get("tags") or {}), **tags_of(job)} or None,
+        "tags": effective_tags(job),  # the job's own, as ListTagsForResource says (not its definition's)
         "propagateTags": spec.get("propagateTags"),
         "platformCapabilities": resolved.get("platformCapabilities"),
         "computeEnvironment": status.get("computeEnvironment"),
@@ -137,19 +139,38 @@ def job_summary(detail: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], arns: Arns) -> dict[str, Any]:
-    """A DescribeJobDefinitions entry for one revision of a definition."""
-    metadata, _, status = _parts(definition)
+def definition_entry(definition: Obj, *, revision: int, spec: dict[str, Any], status: str, arns: Arns
+                     ) -> dict[str, Any]:
+    """A DescribeJobDefinitions entry for one revision (ACTIVE or INACTIVE) of a definition."""
+    metadata = definition.get("metadata") or {}
     name = metadata["name"]
     return {
         "jobDefinitionName": name,
         "jobDefinitionArn": arns.build(JOB_DEFINITION, f"{name}:{revision}"),
         "revision": revision,
-        "status": status.get("status") or "ACTIVE",
-        **spec,
-        **({"tags": {**(spec.get("tags") or {}), **tags_of(definition)}} if tags_of(definition) else {}),
+        "status": status,
+        **with_aws_defaults(spec),
+        "tags": {**(spec.get("tags") or {}), **tags_of(definition)},
         "containerOrchestrationType": "EKS" if "eksProperties" in spec else "ECS",
     }
+
+
+CONTAINER_DEFAULTS = {"command": [], "resourceRequirements": [], "secrets": []}
+"""What DescribeJobDefinitions prints for these container fields when the definition gives none (AWS's answer)."""
+
+
+def with_aws_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+    """A definition's spec as AWS describes it: its containers' list defaults, Fargate's platform version."""
+    spec = copy.deepcopy(spec)
+    containers = [spec.get("containerProperties"),
+                  *((item.get("container") for item in (spec.get("nodeProperties") or {}).get("nodeRangeProperties")
+                     or []))]
+    for container in filter(None, containers):
+        for field, default in CONTAINER_DEFAULTS.items():
+            container.setdefault(field, copy.deepcopy(default))
+    if "FARGATE" in (spec.get("platformCapabilities") or []) and spec.get("containerProperties") is not None:
+        spec["containerProperties"].setdefault("fargatePlatformConfiguration", {"platformVersion": "LATEST"})
+    return spec
 
 
 def queue_detail(queue: Obj, *, arns: Arns) -> dict[str, Any]:
@@ -168,7 +189,7 @@ def queue_detail(queue: Obj, *, arns: Arns) -> dict[str, Any]:
             {"order": item["order"], "computeEnvironment": arns.build(COMPUTE_ENVIRONMENT, item["computeEnvironment"])}
             for item in spec.get("computeEnvironmentOrder") or []
         ],
-        "tags": tags_of(queue) or None,
+        "tags": tags_of(queue),
         "jobStateTimeLimitActions": spec.get("jobStateTimeLimitActions"),
         "namespaceSelector": spec.get("namespaceSelector"),
         "finishedJobRetentionSeconds": spec.get("finishedJobRetentionSeconds"),
@@ -184,12 +205,13 @@ def compute_environment_detail(environment: Obj, *, arns: Arns) -> dict[str, Any
     return present({
         "computeEnvironmentName": metadata["name"],
         "computeEnvironmentArn": arns.build(COMPUTE_ENVIRONMENT, metadata["name"]),
-        "tags": tags_of(environment) or None,
+        "tags": tags_of(environment),
         "type": spec.get("type"),
         "state": spec.get("state") or "ENABLED",
         "status": status.get("status") or "CREATING",
         "statusReason": status.get("statusReason"),
         "computeResources": resources,
+        "serviceRole": spec.get("serviceRole"),
         "uuid": metadata.get("uid"),
         "allowPrivileged": spec.get("allowPrivileged"),
         "allowHostPath": spec.get("allowHostPath"),
@@ -205,5 +227,5 @@ def scheduling_policy_detail(policy: Obj, *, arns: Arns) -> dict[str, Any]:
         "name": metadata["name"],
         "arn": arns.build(SCHEDULING_POLICY, metadata["name"]),
         "fairsharePolicy": spec.get("fairsharePolicy"),
-        "tags": tags_of(policy) or None,
+        "tags": tags_of(policy),
     })
