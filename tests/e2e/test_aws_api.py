@@ -234,7 +234,8 @@ def test_the_seed_commands_with_the_aws_cli(api: Api, aws: Callable[..., Any],
     assert {name: job["status"] for name, job in by_name.items()} == {
         "my-analysis": "SUCCEEDED", "my-run": "SUCCEEDED", "my-array": "SUCCEEDED", "job2": "SUCCEEDED",
         "long": "FAILED"}
-    assert by_name["long"]["statusReason"] == "Terminated"
+    assert by_name["long"]["statusReason"] == "no longer needed"  # AWS: the caller's reason, not a code
+    assert by_name["my-analysis"]["statusReason"] == "Essential container in task exited"
     assert by_name["my-array"]["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 100
     assert by_name["job2"]["dependsOn"] == [{"jobId": array["jobId"]}]
     assert by_name["job2"]["startedAt"] // 1000 >= by_name["my-array"]["stoppedAt"] // 1000  # startedAt: whole s

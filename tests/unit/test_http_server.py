@@ -38,7 +38,7 @@ KEYS = {
     "AKIAADMIN": AccessKey(accessKeyId="AKIAADMIN", secretAccessKey=SECRET, namespace="platform", admin=True),
 }
 PREFIX = "arn:aws:batch:us-east-1:000000000000:"
-EXTENSIONS = {"statusMessage", "computeEnvironment", "usedvCpus", "runningJobs", "namespaceSelector", "podName",
+EXTENSIONS = {"statusMessage", "statusReasonCode", "computeEnvironment", "usedvCpus", "runningJobs", "namespaceSelector", "podName",
               "nodeName"}
 """Fields kubatch adds to AWS's answers (botocore drops them)."""
 UNSET_UNTIL_KNOWN = {"startedAt"}

@@ -225,7 +225,8 @@ def test_a_job_runnable_too_long_for_a_listed_reason_is_cancelled() -> None:
     step = only_step(plan_of(*stalled_ce_world(runnable_for_s=601, actions=[STALL_ACTION])), "job")
     status = patched(step)
     assert (status["status"], status["statusReason"], status["stoppedAt"]) == ("FAILED", "JobStateTimeLimit", NOW_MS)
-    assert status["statusMessage"] == "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY: RUNNABLE for more than 600 seconds"
+    assert status["statusMessage"] == (
+        "Canceled by JobStateTimeLimit action due to reason: CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY")
 
 
 @pytest.mark.parametrize(

@@ -241,7 +241,8 @@ async def test_a_child_of_a_parent_that_failed_before_any_child_ran(kube: FakeKu
     kube.put("BatchJob", array_job({"status": "FAILED", "statusReason": "InvalidJob", "stoppedAt": T + 10,
                                     "statusMessage": "spec.jobDefinition: JobDefinition 'd' does not exist"}))
     (child,) = await describe(kube, "arr:3")
-    assert (child["status"], child["statusReason"], child["stoppedAt"]) == ("FAILED", "InvalidJob", T + 10)
+    assert (child["status"], child["statusReasonCode"], child["stoppedAt"]) == ("FAILED", "InvalidJob", T + 10)
+    assert child["statusReason"] == "spec.jobDefinition: JobDefinition 'd' does not exist"  # AWS: the human text
 
 
 async def test_a_refused_pod_fails_the_child_until_the_ranges_take_it(kube: FakeKube) -> None:
@@ -283,9 +284,9 @@ async def test_list_summaries_have_the_aws_shape(kube: FakeKube) -> None:
     failed = (await listed(kube, jobStatus="FAILED"))["jobSummaryList"]
     shared = {"jobName": "arr", "createdAt": T, "status": "FAILED", "jobDefinition": f"{PREFIX}job-definition/d:1"}
     assert failed[0] == {"jobArn": f"{PREFIX}job/{UID}:6", "jobId": f"{UID}:6", **shared, "statusReason": "TaskFailed",
-                         "container": {"exitCode": 1}, "arrayProperties": {"index": 6}}
+                         "statusReasonCode": "TaskFailed", "container": {"exitCode": 1}, "arrayProperties": {"index": 6}}
     assert failed[2] == {"jobArn": f"{PREFIX}job/{UID}:8", "jobId": f"{UID}:8", **shared, "statusReason": "Cancelled",
-                         "arrayProperties": {"index": 8}}
+                         "statusReasonCode": "Cancelled", "arrayProperties": {"index": 8}}
     (running,) = (await listed(kube))["jobSummaryList"]
     assert running["startedAt"] == T + 1000 and running["status"] == "RUNNING"
 

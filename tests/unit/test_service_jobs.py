@@ -162,7 +162,8 @@ async def test_describe_has_the_shape_of_a_describe_jobs_entry(kube: FakeKube) -
         "jobId": uid,
         "jobQueue": PREFIX + "job-queue/my-queue",
         "status": "FAILED",
-        "statusReason": "TaskFailed",
+        "statusReason": "Essential container in task exited",  # AWS's text; the CRD's code travels beside it
+        "statusReasonCode": "TaskFailed",
         "statusMessage": "Essential container in task exited",
         "schedulingPriority": 0,
         "attempts": [{"container": {"exitCode": 1, "reason": "NonZeroExitCode", "podName": "my-analysis-a1",

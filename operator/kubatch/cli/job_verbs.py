@@ -29,11 +29,16 @@ EXIT_TIMED_OUT = 124
 POLL_SECONDS = 2.0
 
 
+def _code(detail: dict[str, Any]) -> str | None:
+    """kubatch's short reason code: ``statusReason`` carries AWS's human text once a job has ended."""
+    return detail.get("statusReasonCode", detail.get("statusReason"))
+
+
 def progress_line(detail: dict[str, Any], *, now: datetime | None = None) -> str:
     moment = (now or datetime.now(UTC)).strftime("%H:%M:%S")
     line = f"{moment} {detail.get('jobName')} {detail['jobId']}: {detail['status']}"
-    if detail.get("statusReason"):
-        line += f" {detail['statusReason']}"
+    if _code(detail):
+        line += f" {_code(detail)}"
     if detail.get("statusMessage"):
         line += f": {detail['statusMessage']}"
     summary = (detail.get("arrayProperties") or {}).get("statusSummary") or {}
@@ -50,7 +55,7 @@ async def follow(ctx: Context, *, job: str, until: Collection[str], timeout: flo
         return detail
     what = f"job {detail.get('jobName')} ({detail['jobId']})"
     if detail["status"] in TERMINAL_STATES:
-        why = ": ".join(filter(None, [detail.get("statusReason"), detail.get("statusMessage")]))
+        why = ": ".join(filter(None, [_code(detail), detail.get("statusMessage")]))
         raise CommandFailed(f"{what} is {detail['status']}" + (f" ({why})" if why else ""),
                             exit_code=EXIT_ENDED_OTHERWISE)
     raise CommandFailed(f"timed out after {timeout:g}s waiting for {what}: it is {detail['status']}",

@@ -158,10 +158,10 @@ def transition(*, state: JobState | str, event: Event) -> Transition:
             return _moved(JobState.RUNNABLE, "Waiting to be placed on a compute environment")
         case DependencyFailed(dependency=dependency) if state in _BEFORE_RUNNABLE:
             return _failed(StatusReason.DEPENDENCY_FAILED, f"Dependent Job failed: {dependency}")
-        case RunnableTimeLimitExceeded(reason=reason, max_time_seconds=seconds) if (
+        case RunnableTimeLimitExceeded(reason=reason) if (
             state is JobState.RUNNABLE
         ):
-            message = f"{reason}: RUNNABLE for more than {seconds} seconds"
+            message = f"Canceled by JobStateTimeLimit action due to reason: {reason}"  # AWS's words
             return _failed(StatusReason.JOB_STATE_TIME_LIMIT, message)
         case Admitted(compute_environment=ce) if state is JobState.RUNNABLE:
             return _moved(JobState.STARTING, f"Starting on compute environment {ce}")

@@ -31,7 +31,7 @@ from kubatch.service.context import Context
 from kubatch.service.job_refs import JobRef
 from kubatch.service.paging import page
 from kubatch.service.port import Obj
-from kubatch.service.shapes import job_detail, job_id, present
+from kubatch.service.shapes import job_detail, job_id, present, status_reason_fields
 
 POD_STATES = {"Pending": "STARTING", "Running": "RUNNING", "Succeeded": "SUCCEEDED", "Failed": "FAILED"}
 ENDED = frozenset({"SUCCEEDED", "FAILED"})
@@ -114,7 +114,7 @@ def child_detail(parent: dict[str, Any], record: ArrayRecord, child: Child, *, p
         "jobArn": arns.build(JOB, unit_id),
         "jobId": unit_id,
         "status": child.status,
-        "statusReason": child.reason,
+        **status_reason_fields(state=child.status, code=child.reason, message=child.message, attempts=attempts),
         "statusMessage": child.message,
         "attempts": attempts,
         "startedAt": started,

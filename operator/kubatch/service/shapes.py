@@ -25,8 +25,25 @@ from kubatch.service.port import Obj
 JOB_NAME_ANNOTATION = f"{GROUP}/job-name"
 """The AWS jobName as submitted, when the object's name had to differ from it."""
 
-SUMMARY_FIELDS = ("jobArn", "jobId", "jobName", "createdAt", "status", "statusReason", "startedAt", "stoppedAt",
-                  "jobDefinition")
+SUMMARY_FIELDS = ("jobArn", "jobId", "jobName", "createdAt", "status", "statusReason", "statusReasonCode",
+                  "startedAt", "stoppedAt", "jobDefinition")
+ENDED = frozenset({"SUCCEEDED", "FAILED"})
+
+
+def status_reason_fields(*, state: str | None, code: str | None, message: str | None,
+                         attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``statusReason`` as AWS writes it, and kubatch's short code beside it (DESIGN §2).
+
+    On the CRD a job's ``statusReason`` is a short code (``TaskFailed``, ``Cancelled`` …) and
+    ``statusMessage`` the human text. AWS's clients read ``statusReason`` as that text ("Essential
+    container in task exited", the user's cancel reason, "Dependent Job failed …"), so for an
+    ended job the AWS front ends answer the text there and the code in ``statusReasonCode``.
+    A waiting job's reason (``MISCONFIGURATION:…``, a retry's code) is left as the operator wrote it.
+    """
+    if state not in ENDED:
+        return {"statusReason": code, "statusReasonCode": code}
+    last_attempt = ((attempts or [])[-1:] or [{}])[0].get("statusReason")
+    return {"statusReason": message or last_attempt or code, "statusReasonCode": code}
 
 
 def present(document: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +114,8 @@ def job_detail(job: Obj, *, arns: Arns) -> dict[str, Any]:
         "jobId": uid,
         "jobQueue": arns.build(JOB_QUEUE, spec["jobQueue"]) if spec.get("jobQueue") else None,
         "status": status.get("status") or "SUBMITTED",
-        "statusReason": status.get("statusReason"),
+        **status_reason_fields(state=status.get("status"), code=status.get("statusReason"),
+                               message=status.get("statusMessage"), attempts=status.get("attempts")),
         "statusMessage": status.get("statusMessage"),
         "shareIdentifier": spec.get("shareIdentifier"),
         "schedulingPriority": resolved.get("schedulingPriority", spec.get("schedulingPriorityOverride")),
