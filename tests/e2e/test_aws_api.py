@@ -212,8 +212,8 @@ def test_the_seed_commands_with_the_aws_cli(api: Api, aws: Callable[..., Any],
     with_parameters = aws("submit-job", "--job-name", "my-run", "--job-definition", "my-batch-job", "--job-queue",
                           queue, "--parameters", "input_file=s3://my-bucket/data/new-input.csv")
     array = aws("submit-job", "--job-name", "my-array", "--job-definition", "my-batch-job", "--job-queue", queue,
-                "--array-properties", "size=100",  # children of 15 s keep job2 PENDING while the CLI lists it
-                "--propagate-tags", "--tags", "kubatch.io/sim-run-seconds=15")
+                "--array-properties", "size=100",  # children of 5 s keep job2 PENDING while the CLI lists it
+                "--propagate-tags", "--tags", "kubatch.io/sim-run-seconds=5")
     after = aws("submit-job", "--job-name", "job2", "--job-definition", "my-batch-job", "--job-queue", queue,
                 "--depends-on", json.dumps([{"jobId": array["jobId"]}]))
     long_run = aws("submit-job", "--job-name", "long", "--job-definition", "my-batch-job", "--job-queue", queue,
