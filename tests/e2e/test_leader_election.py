@@ -147,7 +147,7 @@ def audit_time(entry: dict) -> datetime.datetime:
 
 def writes_by(user: str) -> list[dict]:
     """Every write request ``user`` sent, refused ones included, in the order the API server received them."""
-    return sorted((entry for entry in local_cluster.audit_events()
+    return sorted((entry for entry in local_cluster.audit_events(containing=user)
                    if entry["user"]["username"] == user and entry["verb"] in WRITES), key=audit_time)
 
 
