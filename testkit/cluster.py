@@ -513,8 +513,11 @@ def _down_real_node() -> None:
         node.clean_host()
 
 
-def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False, audit: bool = False) -> Path:
-    """Start (or keep) the cluster and return the admin kubeconfig path; ``audit``: with the audit log."""
+def up(*, pools: list[NodePool], bin_dir: Path, real_node: bool = False, audit: bool | None = None) -> Path:
+    """Start (or keep) the cluster and return the admin kubeconfig path; ``audit``: with the audit log
+    (None: as this cluster was started before, so a test that restarts the API server keeps it)."""
+    if audit is None:
+        audit = (STATE_DIR / "audit-policy.json").exists()
     for sub in ("logs", "run", "kubeconfigs"):
         (STATE_DIR / sub).mkdir(parents=True, exist_ok=True)
     _write_pki(STATE_DIR / "pki")
@@ -589,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0 if report["apiserverReady"] else 1
     path = up(pools=args.pool or list(DEFAULT_POOLS), bin_dir=args.bin_dir or build_binaries(), real_node=args.real_node,
-              audit=args.audit)
+              audit=args.audit or None)
     print(path)
     return 0
 
